@@ -1,0 +1,16 @@
+"""tarim-hm: reproducibility package for Zhao, Mu, Luo et al. (2026), Sci Rep,
+doi:10.1038/s41598-026-38887-9 (heavy metals in the Tarim River Basin).
+
+Public API; implementation lives in the submodules.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import config, paths, provenance, reported  # noqa: E402
+from ._errors import ConfigError, ReportedError, SiteTableError, TarimHMError  # noqa: E402
+
+__all__ = [
+    "__version__", "config", "paths", "provenance", "reported",
+    "ConfigError", "ReportedError", "SiteTableError", "TarimHMError",
+]

@@ -1,0 +1,36 @@
+"""Error types. Every message names the file, the field and the fix."""
+from __future__ import annotations
+
+
+class TarimHMError(Exception):
+    """Base class of the package's user-facing errors."""
+
+
+class ConfigError(TarimHMError, ValueError):
+    """A parameter or profile file is malformed."""
+
+
+class SiteTableError(TarimHMError, ValueError):
+    """A site concentration table is malformed."""
+
+
+class ReportedError(TarimHMError, ValueError):
+    """paper/reported.yaml is malformed or a lookup is ambiguous."""
+
+
+def format_pydantic(path, exc) -> str:
+    """Turn a pydantic ValidationError into lines 'file: key.path: problem (got X)'."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "(top level)"
+        got = err.get("input")
+        got_s = repr(got)
+        if len(got_s) > 80:
+            got_s = got_s[:77] + "..."
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown key (typo?); remove it or check the spelling against the schema"
+        elif err.get("type") == "missing":
+            msg = "required key is missing; add it"
+        lines.append(f"{path}: {loc}: {msg} (got {got_s})")
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""Load ``analysis/params.yaml`` and check it against a schema (pydantic).
+
+Every seed, tolerance, weight and count of the pipeline lives in that one file. A bad
+file fails at load time with one line per problem naming the file, the key, what was
+found and what is allowed, e.g.::
+
+    analysis/params.yaml: reconstruction.n_starts: Input should be greater than 0 (got -1)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+
+from . import paths
+from ._errors import ConfigError, format_pydantic
+
+__all__ = ["Params", "load", "load_yaml", "params_hash"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectParams(_Strict):
+    seed: int = Field(ge=0, description="master seed; stages derive their own seeds from it")
+
+
+class ReconstructionWeights(_Strict):
+    mean: float = Field(gt=0)
+    sum: float = Field(gt=0)
+    extreme: float = Field(gt=0)
+    named: float = Field(gt=0)
+    count: float = Field(gt=0)
+    pearson: float = Field(gt=0)
+    pca_implied: float = Field(gt=0)
+    eigen: float = Field(gt=0)
+    hpi: float = Field(gt=0)
+    ratio: float = Field(gt=0)
+    standard: float = Field(gt=0)
+
+
+class ReconstructionParams(_Strict):
+    seed: int = Field(ge=0)
+    n_starts: PositiveInt
+    start_spread: float = Field(gt=0, le=2)
+    max_nfev: PositiveInt
+    tolerance_rel: float = Field(gt=0, lt=1)
+    tolerance_r: float = Field(gt=0, lt=1)
+    count_margin: float = Field(ge=0, lt=0.5)
+    hpi_form: Literal["normalised", "unnormalised"]
+    significant_digits: int = Field(ge=3, le=12)
+    weights: ReconstructionWeights
+
+
+class FigureParams(_Strict):
+    dpi: int = Field(ge=72, le=1200)
+    formats: tuple[Literal["pdf", "png", "svg"], ...] = ("pdf", "png")
+
+
+class Params(_Strict):
+    project: ProjectParams
+    reconstruction: ReconstructionParams
+    figures: FigureParams
+
+
+def load_yaml(path: Path) -> dict:
+    """Read a YAML mapping with errors that name the file and the line."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found; create it or pass an existing file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}; fix the syntax") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    return data
+
+
+def load(path: Path | str | None = None) -> Params:
+    """Load and validate the parameter file (default ``analysis/params.yaml``)."""
+    path = Path(path) if path is not None else paths.PARAMS
+    data = load_yaml(path)
+    try:
+        return Params.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_pydantic(path, exc)) from None
+
+
+def params_hash(model: BaseModel | dict) -> str:
+    """SHA-256 of the canonical JSON of validated parameters (comments and order do not matter)."""
+    data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()

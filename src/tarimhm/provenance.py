@@ -1,0 +1,192 @@
+"""Provenance stamps and atomic writes for every derived file and figure.
+
+A stamp records the git commit (and whether the tree was dirty), the script, the hash of
+the validated parameters, SHA-256 of every input file, the creation time and the data
+status (``real`` / ``reconstructed`` / ``surrogate``). It is written as a JSON sidecar
+``<file>.provenance.json`` next to every output and, where the format allows, embedded
+(PNG text chunks, PDF info dictionary, JSON ``_provenance`` key; GeoTIFF tags and NetCDF
+attributes use :meth:`Provenance.flat`).
+
+Every write goes to a temporary file in the target folder and is renamed into place
+(``os.replace`` is atomic on POSIX), so an interrupted run never leaves a half-written
+file under the final name.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from . import paths
+
+__all__ = [
+    "DATA_STATUSES", "Provenance", "atomic_path", "atomic_write_text", "combine_status",
+    "git_info", "make_provenance", "read_sidecar", "sha256_file", "sidecar_path",
+    "write_json", "write_sidecar", "write_table",
+]
+
+DataStatus = Literal["real", "reconstructed", "surrogate"]
+DATA_STATUSES: tuple[str, ...] = ("real", "reconstructed", "surrogate")
+
+
+def combine_status(*statuses: str) -> str:
+    """Data status of a product made from several inputs.
+
+    ``real`` only if every input is real; otherwise the distinct non-real statuses joined
+    by ``+`` in a fixed order (``reconstructed+surrogate``), so a product never looks more
+    real than its least real input.
+    """
+    parts: set[str] = set()
+    for s in statuses:
+        for p in str(s).split("+"):
+            if p not in DATA_STATUSES:
+                raise ValueError(f"unknown data status {p!r}; allowed: {', '.join(DATA_STATUSES)}")
+            parts.add(p)
+    if not parts:
+        raise ValueError("combine_status needs at least one status")
+    nonreal = [s for s in DATA_STATUSES[1:] if s in parts]
+    return "+".join(nonreal) if nonreal else "real"
+
+
+def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def git_info(root: Path = paths.ROOT) -> tuple[str, bool]:
+    """(commit SHA, dirty flag) of the working tree; ('unknown', True) outside git."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True, timeout=10).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                    cwd=root, capture_output=True, text=True,
+                                    timeout=10).stdout.strip())
+        return sha, dirty
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", True
+
+
+def _rel(path: Path) -> str:
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(paths.ROOT))
+    except ValueError:
+        return str(path)
+
+
+class Provenance(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    created_utc: str
+    git_commit: str
+    git_dirty: bool
+    tarimhm_version: str
+    script: str
+    params_hash: str
+    inputs: dict[str, str]
+    data_status: str
+    note: str = ""
+
+    def flat(self) -> dict[str, str]:
+        """String-valued key/value pairs for formats with flat metadata (PNG, GeoTIFF, NetCDF)."""
+        return {
+            "tarimhm_data_status": self.data_status,
+            "tarimhm_git_commit": self.git_commit + ("+dirty" if self.git_dirty else ""),
+            "tarimhm_params_hash": self.params_hash,
+            "tarimhm_script": self.script,
+            "tarimhm_created_utc": self.created_utc,
+            "tarimhm_version": self.tarimhm_version,
+            "tarimhm_inputs": json.dumps(self.inputs, sort_keys=True),
+        }
+
+
+def make_provenance(script: str | Path, params_hash: str, inputs: Iterable[Path | str],
+                    data_status: str, note: str = "") -> Provenance:
+    from . import __version__
+
+    combine_status(data_status)  # validates
+    sha, dirty = git_info()
+    return Provenance(
+        created_utc=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        git_commit=sha, git_dirty=dirty, tarimhm_version=__version__,
+        script=_rel(Path(script)), params_hash=params_hash,
+        inputs={_rel(Path(p)): sha256_file(p) for p in sorted(set(map(str, inputs)))},
+        data_status=data_status, note=note,
+    )
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` only on success.
+
+    The temporary name keeps the suffix so that writers which infer the format from the
+    extension (matplotlib, rasterio) still work.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the final file normal permissions
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def atomic_write_text(path: Path | str, text: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def sidecar_path(path: Path | str) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".provenance.json")
+
+
+def write_sidecar(path: Path | str, prov: Provenance) -> Path:
+    side = sidecar_path(path)
+    body = {"file": Path(path).name, "sha256": sha256_file(path), **prov.model_dump()}
+    atomic_write_text(side, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    return side
+
+
+def read_sidecar(path: Path | str) -> dict:
+    return json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+
+
+def write_table(df, path: Path | str, prov: Provenance, float_format: str | None = None) -> Path:
+    """Write a CSV deterministically (no index, fixed line endings) plus its sidecar.
+
+    The CSV itself carries no timestamp, so the same inputs give byte-identical files.
+    """
+    text = df.to_csv(index=False, float_format=float_format, lineterminator="\n")
+    atomic_write_text(path, text)
+    write_sidecar(path, prov)
+    return Path(path)
+
+
+def write_json(obj, path: Path | str, prov: Provenance) -> Path:
+    """Write JSON with the stamp embedded under ``_provenance`` plus the sidecar."""
+    body = dict(obj)
+    body["_provenance"] = prov.model_dump()
+    atomic_write_text(path, json.dumps(body, indent=2, sort_keys=True, default=float) + "\n")
+    write_sidecar(path, prov)
+    return Path(path)
