@@ -2,7 +2,8 @@
 
 The root is found from this file (``src/tarimhm/paths.py`` -> two levels up), so every
 script works from any working directory. ``TARIMHM_ROOT`` overrides it (used by tests
-that run a stage in a temporary copy of the project).
+that run a stage in a temporary copy of the project); ``TARIMHM_DERIVED`` and
+``TARIMHM_FIGURES`` redirect only the generated outputs (``make smoke``, tests).
 """
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ SITE_LOCATIONS = ANALYSIS / "site_locations.yaml"
 DATA_RAW = ROOT / "data_raw"
 GEO = DATA_RAW / "geo"
 RAW_SITES = DATA_RAW / "sites"
-DATA_DERIVED = ROOT / "data_derived"
+DATA_DERIVED = Path(os.environ.get("TARIMHM_DERIVED", ROOT / "data_derived")).absolute()
 SITES = DATA_DERIVED / "sites"
-FIGURES = ROOT / "figures"
+FIGURES = Path(os.environ.get("TARIMHM_FIGURES", ROOT / "figures")).absolute()
 PAPER = ROOT / "paper"
 REPORTED = PAPER / "reported.yaml"
 AUDIT = PAPER / "audit"
