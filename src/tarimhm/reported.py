@@ -185,11 +185,15 @@ class Reported:
             raise ReportedError(f"{self.path}: no reported number with id {rid!r}") from None
 
     def find(self, **filters) -> list[Record]:
-        """Records whose fields equal every filter (``locator`` may be a prefix)."""
+        """Records whose fields equal every filter.
+
+        ``locator`` matches the whole locator or its leading words: "Sect. 3.1" matches
+        "Sect. 3.1 ¶2" but not "Sect. 3.10"; "Table 1" does not match "Table 10".
+        """
         loc = filters.pop("locator", None)
         out = []
         for r in self.records:
-            if loc is not None and not r.locator.startswith(loc):
+            if loc is not None and not (r.locator == loc or r.locator.startswith(loc + " ")):
                 continue
             if all(getattr(r, k) == v for k, v in filters.items()):
                 out.append(r)
