@@ -1,0 +1,173 @@
+"""Exposure and toxicity profiles (``analysis/profiles/*.yaml``), validated on load.
+
+Every value is given as ``{value, unit, source}``; the unit must be the one the key
+expects (a typo such as ``kgs`` for BW fails with the key named). A profile may
+``extends: <other profile name>`` and override any subset of keys (deep merge).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .. import paths
+from .._errors import ConfigError, format_pydantic
+from ..config import load_yaml
+
+__all__ = ["Profile", "load_profile", "list_profiles", "GROUP_UNITS", "TOX_UNITS"]
+
+METALS = ("As", "Cd", "Pb", "Cu", "Zn")
+GROUP_UNITS = {"BW": "kg", "ED": "y", "EF": "d/y", "IngR": "mg/d", "InhR": "m3/d", "SA": "cm2",
+               "AF": "mg/cm2", "IRw": "L/d"}
+CONST_UNITS = {"PEF": "m3/kg", "LT": "y"}
+TOX_UNITS = {"RfDo": "mg/kg/d", "RfDd": "mg/kg/d", "RfDi": "mg/kg/d",
+             "SFo": "(mg/kg/d)-1", "SFd": "(mg/kg/d)-1", "SFi": "(mg/kg/d)-1", "CSFw": "(mg/kg/d)-1"}
+
+
+class Q(BaseModel):
+    """A value with its unit and source."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: float = Field(gt=0)
+    unit: str
+    source: str = Field(min_length=2)
+
+
+def _check_units(block: dict, expected: dict, where: str):
+    for k, q in block.items():
+        if k not in expected:
+            raise ValueError(f"{where}.{k}: unknown key; allowed: {', '.join(expected)}")
+        if q is not None and q.unit != expected[k]:
+            raise ValueError(f"{where}.{k}.unit: {q.unit!r} is not the unit of {k}; use {expected[k]!r}")
+
+
+class Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    BW: Q
+    ED: Q
+    EF: Q
+    IngR: Q
+    InhR: Q
+    SA: Q
+    AF: Q
+    IRw: Q
+
+    @model_validator(mode="after")
+    def _units(self):
+        _check_units({k: getattr(self, k) for k in GROUP_UNITS}, GROUP_UNITS, "group")
+        return self
+
+
+class Constants(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    PEF: Q
+    LT: Q
+
+    @model_validator(mode="after")
+    def _units(self):
+        _check_units({k: getattr(self, k) for k in CONST_UNITS}, CONST_UNITS, "constants")
+        return self
+
+
+class Tox(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    RfDo: Q
+    RfDd: Q
+    RfDi: Q
+    SFo: Q | None = None
+    SFd: Q | None = None
+    SFi: Q | None = None
+    CSFw: Q | None = None
+
+    @model_validator(mode="after")
+    def _units(self):
+        _check_units({k: getattr(self, k) for k in TOX_UNITS}, TOX_UNITS, "toxicity")
+        return self
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    dermal_af: bool = Field(description="include the adherence factor AF in Eq. 7 (RAGS E) or not (as printed)")
+    at_carcinogenic_soil: Literal["lifetime", "exposure"]
+    at_carcinogenic_water: Literal["lifetime", "exposure"]
+    bioaccessibility: dict[str, float] = Field(default_factory=dict,
+                                               description="fraction of total concentration that is bioaccessible (oral)")
+
+    @field_validator("bioaccessibility")
+    @classmethod
+    def _ba(cls, v):
+        for m, f in v.items():
+            if m not in METALS:
+                raise ValueError(f"unknown metal {m!r}; use one of {', '.join(METALS)}")
+            if not 0 < f <= 1:
+                raise ValueError(f"{m}: bioaccessible fraction must be in (0, 1], got {f}")
+        return v
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    title: str
+    description: str
+    groups: dict[Literal["child", "adult"], Group]
+    constants: Constants
+    options: Options
+    abs: dict[str, Q]
+    toxicity: dict[str, Tox]
+
+    @model_validator(mode="after")
+    def _metals(self):
+        for block in ("abs", "toxicity"):
+            keys = set(getattr(self, block))
+            unknown = keys - set(METALS)
+            if unknown:
+                raise ValueError(f"{block}: unknown metal(s) {sorted(unknown)}; use {', '.join(METALS)}")
+            missing = set(METALS) - keys
+            if missing:
+                raise ValueError(f"{block}: missing metal(s) {sorted(missing)}; give all of {', '.join(METALS)}")
+        for m, q in self.abs.items():
+            if q.unit != "1" or q.value > 1:
+                raise ValueError(f"abs.{m}: ABS is a fraction (unit '1', value <= 1), got {q.value} {q.unit!r}")
+        if set(self.groups) != {"child", "adult"}:
+            raise ValueError("groups: need both child and adult")
+        return self
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+    return out
+
+
+def _resolve(path: Path, seen=()) -> dict:
+    data = load_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    ppath = path.parent / f"{parent}.yaml"
+    if parent in seen:
+        raise ConfigError(f"{path}: extends: circular chain {' -> '.join(seen + (parent,))}")
+    if not ppath.exists():
+        raise ConfigError(f"{path}: extends: no profile {parent!r} ({ppath} not found)")
+    return _merge(_resolve(ppath, seen + (parent,)), data)
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """Load a profile by name (``analysis/profiles/<name>.yaml``) or path, resolving ``extends``."""
+    p = Path(name_or_path)
+    if not p.suffix:
+        p = paths.PROFILES / f"{name_or_path}.yaml"
+    try:
+        return Profile.model_validate(_resolve(p))
+    except ValidationError as exc:
+        raise ConfigError(format_pydantic(p, exc)) from None
+
+
+def list_profiles() -> list[str]:
+    return sorted(p.stem for p in paths.PROFILES.glob("*.yaml"))
