@@ -15,7 +15,7 @@ PARAMS ?= analysis/params.yaml
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-CORE := $(wildcard src/tarimhm/*.py)
+CORE := $(addprefix src/tarimhm/,__init__.py _errors.py paths.py config.py provenance.py reported.py geo.py)
 SITES_SRC := $(CORE) $(wildcard src/tarimhm/sites/*.py) src/tarimhm/risk/indices.py
 GEO := $(wildcard data_raw/geo/*.geojson) data_raw/geo/china_dem_0p2deg_tarim_subset.csv
 REAL_SITES := $(wildcard data_raw/sites/soil.csv data_raw/sites/water.csv)
@@ -27,8 +27,9 @@ help:
 	@echo "tarim-hm - reproducibility package for Zhao, Mu, Luo et al. (2026), Sci Rep"
 	@echo
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z0-9_][a-zA-Z0-9_-]*:/{ if (doc!="") { split($$1,t,":"); printf "  make %-12s %s\n", t[1], doc } doc=""}' $(MAKEFILE_LIST)
+	@$(foreach n,$(FIG_NAMES),printf "  make %-12s %s\n" "$(firstword $(subst _, ,$(n)))" "rebuild figures/$(n).pdf only";)
 	@echo
-	@echo "Variables: PARAMS=<file> (default analysis/params.yaml), PYTHON=<python3.11> (to build .venv)"
+	@echo "Variables: PARAMS=<file> (default analysis/params.yaml), PROFILE=<name> (make risk), PYTHON=<python3.11> (to build .venv)"
 
 ## Create .venv from the pinned requirements (done automatically by all/test)
 .PHONY: venv
@@ -42,7 +43,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Reproduce every table and figure available so far (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites
+all: check-data reported sites calibration audit-risk figures
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -63,6 +64,51 @@ $(D)/sites/summary.json: analysis/01_reconstruct_sites.py $(SITES_SRC) $(PARAMS)
 	$(PY) $< --params $(PARAMS)
 $(D)/sites/soil.csv $(D)/sites/water.csv $(D)/sites/residuals.csv $(D)/sites/consistency.csv: $(D)/sites/summary.json
 
+RISK_SRC := $(CORE) $(wildcard src/tarimhm/risk/*.py) src/tarimhm/sites/schema.py
+PROFILE ?= paper_as_stated
+PROFILES := $(basename $(notdir $(wildcard analysis/profiles/*.yaml)))
+SITE_TABLES := $(D)/sites/summary.json
+
+## Which documented parameter choices reproduce the paper's soil HI/CR ranges
+.PHONY: calibration
+calibration: $(D)/risk/calibration.csv
+$(D)/risk/calibration.csv: analysis/02_risk_calibration.py $(RISK_SRC) analysis/calibration_grid.yaml \
+		$(wildcard analysis/profiles/*.yaml) paper/reported.yaml | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+# one rule per profile: data_derived/risk/<profile>/site_summary.csv
+$(D)/risk/%/site_summary.csv: analysis/03_risk_deterministic.py $(RISK_SRC) analysis/profiles/%.yaml \
+		$(wildcard analysis/profiles/*.yaml) $(SITE_TABLES) paper/reported.yaml $(PARAMS) | $(STAMP)
+	$(PY) $< --params $(PARAMS) --profile $*
+
+## Health risk, Igeo and HPI under one profile: make risk PROFILE=china_xinjiang
+.PHONY: risk
+risk: $(D)/risk/$(PROFILE)/site_summary.csv
+	$(PY) -m tarimhm.cli risk --profile $(PROFILE)
+
+## Risk audit of every profile against the paper (paper/audit/risk.md)
+.PHONY: audit-risk
+audit-risk: paper/audit/risk.csv
+paper/audit/risk.csv: analysis/04_risk_audit.py $(RISK_SRC) $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv) \
+		$(D)/risk/calibration.csv | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+# Figures: analysis/1NN_figK_<slug>.py -> figures/figK_<slug>.pdf; `make figK` rebuilds one.
+FIG_NAMES := $(shell ls analysis/1[0-9][0-9]_fig*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
+VIZ_SRC := $(CORE) src/tarimhm/viz.py src/tarimhm/riskfigs.py
+RISK_OUT := $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv)
+define FIG_RULE
+.PHONY: $(firstword $(subst _, ,$(1)))
+$(firstword $(subst _, ,$(1))): figures/$(1).pdf
+figures/$(1).pdf: $(wildcard analysis/1[0-9][0-9]_$(1).py) $(VIZ_SRC) $(RISK_OUT) $(PARAMS) | $(STAMP)
+	$$(PY) $$< --params $$(PARAMS)
+endef
+$(foreach n,$(FIG_NAMES),$(eval $(call FIG_RULE,$(n))))
+
+## Every figure available so far (make fig9 ... make fig15 rebuild one)
+.PHONY: figures
+figures: $(foreach n,$(FIG_NAMES),figures/$(n).pdf)
+
 ## Run the test suite (creates .venv if missing)
 .PHONY: test
 test: $(STAMP)
@@ -74,7 +120,9 @@ smoke: $(STAMP)
 	tmp=$$(mktemp -d); \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/00_reported_catalogue.py --params tests/data/params_tiny.yaml; \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/01_reconstruct_sites.py --params tests/data/params_tiny.yaml; \
-	ls -R $$tmp | head -40; rm -rf $$tmp
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/02_risk_calibration.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/03_risk_deterministic.py --params tests/data/params_tiny.yaml --profile paper_as_stated; \
+	ls -R $$tmp | head -60; rm -rf $$tmp
 
 ## Regenerate requirements.txt from the current .venv (after adding a dependency)
 .PHONY: lock

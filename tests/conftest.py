@@ -40,3 +40,35 @@ def derived(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "FIGURES", tmp_path / "figures")
     monkeypatch.setattr(paths, "RAW_SITES", tmp_path / "raw_sites")
     return d
+
+
+def run_reconstruction_into(params, rep, out: Path):
+    """Run stage 01 with outputs redirected to ``out``; returns (summary, sites folder)."""
+    from tarimhm import paths
+    from tarimhm.sites.pipeline import run_reconstruction
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(paths, "DATA_DERIVED", out)
+        mp.setattr(paths, "SITES", out / "sites")
+        mp.setattr(paths, "RAW_SITES", out / "no_real_sites")
+        summary = run_reconstruction(params, rep, TESTS.parent / "analysis" / "01_reconstruct_sites.py",
+                                     progress=False)
+    return summary, out / "sites"
+
+
+@pytest.fixture(scope="session")
+def full(params, rep, tmp_path_factory):
+    """The reconstruction exactly as `make sites` runs it (analysis/params.yaml), once per session."""
+    return run_reconstruction_into(params, rep, tmp_path_factory.mktemp("full") / "data_derived")
+
+
+@pytest.fixture
+def use_sites(full, monkeypatch, tmp_path):
+    """Point the pipeline at the session's reconstructed site tables; other outputs go to tmp_path."""
+    from tarimhm import paths
+    d = full[1].parent
+    monkeypatch.setattr(paths, "DATA_DERIVED", d)
+    monkeypatch.setattr(paths, "SITES", d / "sites")
+    monkeypatch.setattr(paths, "RAW_SITES", d / "no_real_sites")
+    monkeypatch.setattr(paths, "FIGURES", tmp_path / "figures")
+    monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
+    return d

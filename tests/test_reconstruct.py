@@ -1,32 +1,12 @@
 """Site reconstruction: determinism (byte-identical CSVs) and agreement with the paper."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from tarimhm import paths
-from tarimhm.sites.pipeline import run_reconstruction
+from conftest import run_reconstruction_into as _run
 from tarimhm.sites.targets import _count_residuals, _pearson
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(params, rep, out: Path):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(paths, "DATA_DERIVED", out)
-        mp.setattr(paths, "SITES", out / "sites")
-        mp.setattr(paths, "RAW_SITES", out / "no_real_sites")
-        summary = run_reconstruction(params, rep, ROOT / "analysis" / "01_reconstruct_sites.py", progress=False)
-    return summary, out / "sites"
-
-
-@pytest.fixture(scope="module")
-def full(params, rep, tmp_path_factory):
-    """The reconstruction exactly as `make sites` runs it (params.yaml)."""
-    return _run(params, rep, tmp_path_factory.mktemp("full"))
 
 
 def test_two_runs_byte_identical(tiny, rep, tmp_path):

@@ -59,6 +59,7 @@ class ReconstructionParams(_Strict):
 
 class FigureParams(_Strict):
     dpi: int = Field(ge=72, le=1200)
+    risk_profile: str = Field(min_length=1, description="profile shown in Figs 9-15")
     formats: tuple[Literal["pdf", "png", "svg"], ...] = ("pdf", "png")
 
 

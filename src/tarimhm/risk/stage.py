@@ -1,0 +1,156 @@
+"""Risk stages: deterministic risk per profile, calibration, audit (thin scripts call these)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import paths
+from ..config import Params, params_hash
+from ..provenance import atomic_write_text, combine_status, make_provenance, write_json, write_table
+from ..reported import Reported
+from ..sites import load_sites, site_table_path
+from .assess import METALS, site_summary, soil_indices, soil_risk, water_indices, water_risk
+from .audit import audit_profile, backgrounds, standards, water_checks
+from .calibrate import GRID_PATH, calibrate
+from .profiles import Profile, list_profiles, load_profile
+
+__all__ = ["run_risk", "run_calibration", "run_audit", "risk_dir", "diff_table"]
+
+
+def risk_dir(profile: str) -> Path:
+    return paths.DATA_DERIVED / "risk" / profile
+
+
+def _inputs(prof_path: Path) -> list[Path]:
+    ins = [paths.REPORTED, paths.PARAMS, prof_path]
+    for med in ("soil", "water"):
+        real = site_table_path(med, "real")
+        ins.append(real if real.exists() else site_table_path(med, "used"))
+    return ins
+
+
+def compute(prof: Profile, rep: Reported, hpi_form: str):
+    soil, water = load_sites("soil"), load_sites("water")
+    sl, wl = soil_risk(soil, prof), water_risk(water, prof)
+    summary = pd.concat([site_summary(sl), site_summary(wl)], ignore_index=True)
+    ig = soil_indices(soil, backgrounds(rep), rep.value(locator="Sect. 2.3.2", quantity="igeo_factor"))
+    hp = water_indices(water, standards(rep), form=hpi_form)
+    status = combine_status(*soil.data_status, *water.data_status)
+    return soil, water, pd.concat([sl, wl], ignore_index=True), summary, ig, hp, status
+
+
+def shares(long: pd.DataFrame) -> pd.DataFrame:
+    """Share (%) of each pathway and each metal in HI and TCR, per medium and group (all sites pooled)."""
+    rows = []
+    for (med, g), sub in long.groupby(["medium", "group"], sort=False):
+        for by in ("pathway", "metal"):
+            tot = sub.groupby(by, sort=False)[["HQ", "CR"]].sum()
+            for k, r in tot.iterrows():
+                rows.append({"medium": med, "group": g, "by": by, "key": k,
+                             "HI_share_pct": 100 * r.HQ / tot.HQ.sum() if tot.HQ.sum() else 0.0,
+                             "TCR_share_pct": 100 * r.CR / tot.CR.sum() if tot.CR.sum() else 0.0})
+    return pd.DataFrame(rows)
+
+
+def exceedances(summary: pd.DataFrame) -> pd.DataFrame:
+    g = summary.groupby(["medium", "group"], sort=False)
+    return pd.DataFrame({"n_sites": g.size(), "HI_gt_1": g["HI_gt_1"].sum(), "TCR_gt_1e-4": g["TCR_gt_1e-4"].sum(),
+                         "TCR_gt_1e-6": g["TCR_gt_1e-6"].sum()}).reset_index()
+
+
+def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -> Path:
+    prof_path = Path(profile) if Path(profile).suffix else paths.PROFILES / f"{profile}.yaml"
+    prof = load_profile(prof_path)
+    soil, water, long, summary, ig, hp, status = compute(prof, rep, params.reconstruction.hpi_form)
+    out = risk_dir(prof.name)
+    prov = make_provenance(script, params_hash(params) + ":" + prof.hash()[:16], _inputs(prof_path), status,
+                           note=f"profile {prof.name}")
+    write_table(long, out / "risk_long.csv", prov, float_format="%.6g")
+    write_table(summary, out / "site_summary.csv", prov, float_format="%.6g")
+    write_table(shares(long), out / "shares.csv", prov, float_format="%.4f")
+    write_table(exceedances(summary), out / "exceedances.csv", prov)
+    write_table(ig, out / "igeo.csv", prov, float_format="%.4f")
+    write_table(hp, out / "hpi.csv", prov, float_format="%.4f")
+    write_json({"profile": prof.model_dump(mode="json"), "data_status": status}, out / "profile.json", prov)
+    return out
+
+
+def run_calibration(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
+    df = calibrate(rep)
+    prov = make_provenance(script, params_hash(params), [paths.REPORTED, GRID_PATH,
+                                                          *sorted(paths.PROFILES.glob("*.yaml"))], "real",
+                           note="computed from reported numbers only (Igeo extremes and HI/CR ranges)")
+    out = paths.DATA_DERIVED / "risk" / "calibration.csv"
+    write_table(df, out, prov, float_format="%.6g")
+    return df
+
+
+def diff_table(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -> pd.DataFrame:
+    """HI and TCR per site and group under two profiles, with the ratio b/a."""
+    k = ["medium", "site_id", "group"]
+    m = a[k + ["HI", "TCR"]].merge(b[k + ["HI", "TCR"]], on=k, suffixes=(f"_{name_a}", f"_{name_b}"))
+    m["HI_ratio"] = m[f"HI_{name_b}"] / m[f"HI_{name_a}"]
+    m["TCR_ratio"] = m[f"TCR_{name_b}"] / m[f"TCR_{name_a}"].where(m[f"TCR_{name_a}"] > 0)
+    return m
+
+
+def run_audit(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
+    soil, water = load_sites("soil"), load_sites("water")
+    profs = [load_profile(n) for n in list_profiles()]
+    audit = pd.concat([audit_profile(rep, p, soil, water, params.reconstruction.hpi_form) for p in profs],
+                      ignore_index=True)
+    wc = water_checks(rep, profs, water)
+    status = combine_status(*soil.data_status, *water.data_status)
+    prov = make_provenance(script, params_hash(params), _inputs(paths.PROFILES / "paper_as_stated.yaml") +
+                           sorted(paths.PROFILES.glob("*.yaml")), status)
+    write_table(audit, paths.AUDIT / "risk.csv", prov, float_format="%.6g")
+    write_table(wc, paths.AUDIT / "risk_water_checks.csv", prov, float_format="%.6g")
+    cal = pd.read_csv(paths.DATA_DERIVED / "risk" / "calibration.csv")
+    atomic_write_text(paths.AUDIT / "risk.md", _markdown(audit, wc, cal, status, prov))
+    return audit
+
+
+def _fmt(x) -> str:
+    return f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
+def _markdown(audit: pd.DataFrame, wc: pd.DataFrame, cal: pd.DataFrame, status: str, prov) -> str:
+    wide = audit.pivot_table(index=["reported_id", "reported"], columns="profile", values="reproduced",
+                             sort=False).reset_index()
+    main = audit[audit.profile == "paper_reproducing"].set_index("reported_id")
+    lines = [
+        "# Risk audit: the paper's risk and index numbers beside their reproduction",
+        "",
+        f"Data status of the site tables: **{status}**. Generated by `{prov.script}` at commit "
+        f"`{prov.git_commit[:10]}`; do not edit.",
+        "",
+        "## Calibration (soil HI and CR ranges, Sect. 3.4.2)",
+        "",
+        "Best five combinations of `analysis/calibration_grid.yaml` at the concentrations implied by "
+        "the reported Igeo extremes (RMS of the log error of 28 endpoints; `scale` = common factor):",
+        "",
+    ]
+    cols = [c for c in cal.columns if c not in ("rank",)]
+    lines.append("| rank | " + " | ".join(cols) + " |")
+    lines.append("|" + "---|" * (len(cols) + 1))
+    for r in cal.head(5).itertuples(index=False):
+        lines.append("| " + " | ".join(_fmt(v) for v in r) + " |")
+    counts = audit.groupby("profile")["verdict"].apply(lambda v: (v == "reproduced").sum())
+    lines += ["", "## Reproduced numbers per profile (verdict 'reproduced' within 1 %)", "",
+              "| profile | reproduced | of |", "|---|---|---|"]
+    for p, n in counts.items():
+        lines.append(f"| {p} | {n} | {int((audit.profile == p).sum())} |")
+    profs = [c for c in wide.columns if c not in ("reported_id", "reported")]
+    lines += ["", "## Every number", "",
+              "| reported id | reported | " + " | ".join(profs) + " | verdict (paper_reproducing) |",
+              "|" + "---|" * (len(profs) + 3)]
+    for r in wide.itertuples(index=False):
+        rid = r[0]
+        vals = " | ".join(_fmt(v) for v in r[2:])
+        lines.append(f"| `{rid}` | {_fmt(r[1])} | {vals} | {main.loc[rid, 'verdict'] if rid in main.index else ''} |")
+    lines += ["", "## Water CR checks", "", "| profile | metal | check | reported/implied | reproduced/used | note |",
+              "|---|---|---|---|---|---|"]
+    for r in wc.itertuples(index=False):
+        lines.append(f"| {r.profile} | {r.metal} | {r.check} | {_fmt(r.reported)} | {_fmt(r.reproduced)} | {r.note} |")
+    return "\n".join(lines) + "\n"
