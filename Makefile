@@ -27,6 +27,7 @@ help:
 	@echo "tarim-hm - reproducibility package for Zhao, Mu, Luo et al. (2026), Sci Rep"
 	@echo
 	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z0-9_][a-zA-Z0-9_-]*:/{ if (doc!="") { split($$1,t,":"); printf "  make %-12s %s\n", t[1], doc } doc=""}' $(MAKEFILE_LIST)
+	@$(foreach n,$(TAB_NAMES),printf "  make %-12s %s\n" "$(firstword $(subst _, ,$(n)))" "rebuild paper/tables/$(n).csv/.tex only";)
 	@$(foreach n,$(FIG_NAMES),printf "  make %-12s %s\n" "$(firstword $(subst _, ,$(n)))" "rebuild figures/$(n).pdf only";)
 	@echo
 	@echo "Variables: PARAMS=<file> (default analysis/params.yaml), PROFILE=<name> (make risk), PYTHON=<python3.11> (to build .venv)"
@@ -43,7 +44,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Reproduce every table and figure available so far (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites calibration audit-risk figures
+all: check-data reported sites calibration audit-risk statistics tables figures
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -93,14 +94,36 @@ paper/audit/risk.csv: analysis/04_risk_audit.py $(RISK_SRC) $(foreach p,$(PROFIL
 		$(D)/risk/calibration.csv | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
+STATS_SRC := $(CORE) src/tarimhm/stats.py src/tarimhm/stats_stage.py src/tarimhm/sites/schema.py src/tarimhm/risk/audit.py
+
+## Statistics: descriptive, normality, correlations, PCA + varimax, audit (paper/audit/statistics.md)
+.PHONY: statistics
+statistics: $(D)/stats/pca_soil.json
+$(D)/stats/pca_soil.json: analysis/05_statistics.py $(STATS_SRC) $(SITE_TABLES) paper/reported.yaml $(PARAMS) | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+# Tables: analysis/2NN_tabK_<slug>.py -> paper/tables/tabK_<slug>.{csv,tex}; `make tabK` rebuilds one.
+TAB_NAMES := $(shell ls analysis/2[0-9][0-9]_tab*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
+define TAB_RULE
+.PHONY: $(firstword $(subst _, ,$(1)))
+$(firstword $(subst _, ,$(1))): paper/tables/$(1).csv
+paper/tables/$(1).csv: $(wildcard analysis/2[0-9][0-9]_$(1).py) src/tarimhm/statsfigs.py $(CORE) $(D)/stats/pca_soil.json paper/reported.yaml | $(STAMP)
+	$$(PY) $$< --params $$(PARAMS)
+endef
+$(foreach n,$(TAB_NAMES),$(eval $(call TAB_RULE,$(n))))
+
+## Every table available so far (make tab7, make tab8 rebuild one)
+.PHONY: tables
+tables: $(foreach n,$(TAB_NAMES),paper/tables/$(n).csv)
+
 # Figures: analysis/1NN_figK_<slug>.py -> figures/figK_<slug>.pdf; `make figK` rebuilds one.
 FIG_NAMES := $(shell ls analysis/1[0-9][0-9]_fig*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
-VIZ_SRC := $(CORE) src/tarimhm/viz.py src/tarimhm/riskfigs.py
+VIZ_SRC := $(CORE) src/tarimhm/viz.py src/tarimhm/riskfigs.py src/tarimhm/statsfigs.py
 RISK_OUT := $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv)
 define FIG_RULE
 .PHONY: $(firstword $(subst _, ,$(1)))
 $(firstword $(subst _, ,$(1))): figures/$(1).pdf
-figures/$(1).pdf: $(wildcard analysis/1[0-9][0-9]_$(1).py) $(VIZ_SRC) $(RISK_OUT) $(PARAMS) | $(STAMP)
+figures/$(1).pdf: $(wildcard analysis/1[0-9][0-9]_$(1).py) $(VIZ_SRC) $(RISK_OUT) $(D)/stats/pca_soil.json $(PARAMS) | $(STAMP)
 	$$(PY) $$< --params $$(PARAMS)
 endef
 $(foreach n,$(FIG_NAMES),$(eval $(call FIG_RULE,$(n))))
@@ -121,7 +144,8 @@ smoke: $(STAMP)
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/00_reported_catalogue.py --params tests/data/params_tiny.yaml; \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/01_reconstruct_sites.py --params tests/data/params_tiny.yaml; \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/02_risk_calibration.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/03_risk_deterministic.py --params tests/data/params_tiny.yaml --profile paper_as_stated; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/03_risk_deterministic.py --params tests/data/params_tiny.yaml --profile paper_reproducing; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/110_fig10_hi_radar.py --params tests/data/params_tiny.yaml; \
 	ls -R $$tmp | head -60; rm -rf $$tmp
 
 ## Regenerate requirements.txt from the current .venv (after adding a dependency)

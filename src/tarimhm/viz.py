@@ -34,7 +34,8 @@ def footer(fig, prov: Provenance, extra: str = "") -> None:
     status = prov.data_status
     label = status if status == "real" else f"{status.upper()} DATA (not the paper's measurements)"
     text = f"Data: {label}" + (f" · {extra}" if extra else "") + f" · tarim-hm {prov.git_commit[:8]}"
-    fig.text(0.01, 0.005, text, fontsize=6, color="#555555", ha="left", va="bottom")
+    # below the axes (negative figure y): bbox_inches="tight" grows the canvas to include it
+    fig.text(0.01, -0.01, text, fontsize=6, color="#555555", ha="left", va="top")
 
 
 def save_figure(fig, name: str, prov: Provenance, formats=("pdf", "png"), dpi: int = 300) -> list[Path]:
