@@ -72,7 +72,29 @@ def fig8():
     return fig, inputs
 
 
+def figS1():
+    """Normal Q-Q plots of raw and log10 concentrations (Sect. 2.3.3 distribution checks)."""
+    from scipy import stats
+    inputs, fig = [], plt.figure(figsize=(7.2, 5.6))
+    for i, med in enumerate(("soil", "water")):
+        f, d = _load(f"composition_{med}.csv")
+        inputs.append(f)
+        for j, m in enumerate(METALS):
+            for k, (tr, lab) in enumerate(((lambda v: v, "raw"), (np.log10, "log10"))):
+                ax = fig.add_subplot(4, 5, 1 + j + 5 * (2 * i + k))
+                (osm, osr), (slope, icpt, _) = stats.probplot(tr(d[m].to_numpy(float)), dist="norm")
+                ax.plot(osm, osr, "o", ms=2.5, color=METAL_COLORS[m])
+                ax.plot(osm, slope * osm + icpt, "-", color="#555555", lw=0.7)
+                ax.set_title(f"{med} {m} ({lab})", fontsize=6.5)
+                ax.tick_params(labelsize=5)
+    fig.supxlabel("theoretical normal quantile", fontsize=7)
+    fig.supylabel("ordered values", fontsize=7)
+    fig.tight_layout()
+    return fig, inputs
+
+
 FIGURES = {"fig5_composition": (fig5, "Fig. 5 heavy-metal content by site"),
+           "figS1_qq": (figS1, "Fig. S1 normal Q-Q plots (raw and log10)"),
            "fig8_correlation": (fig8, "Fig. 8 Pearson correlations")}
 TABLES = {"tab7_pca_soil": ("soil", "Table 7"), "tab8_pca_water": ("water", "Table 8")}
 

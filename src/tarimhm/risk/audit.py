@@ -46,11 +46,35 @@ def _row(rec, profile, value, method, n_sites=None):
             "group": rec.group, "metal": rec.metal, "site": rec.site, "stat": rec.stat, "reported": rec.value,
             "profile": profile, "reproduced": value,
             "ratio": value / rec.value if rec.value else np.nan, "verdict": v,
-            "method": method}
+            "method": method, "explanation": "" if v == "reproduced" else EXPLANATIONS.get(rec.quantity, "")}
 
 
 def _agg(s: pd.Series, stat: str) -> float:
     return float(s.min() if stat == "min" else s.max() if stat == "max" else s.mean())
+
+
+# Why a reported number may not be reproduced: quantity -> explanation (findings of the package,
+# each backed by a computation in the audit or in data_derived/sites/consistency.csv).
+EXPLANATIONS = {
+    "hi": "soil HI: the paper's parameters are not all printed; paper_reproducing is the calibrated set "
+          "(data_derived/risk/calibration.csv). Zn minima differ by ~3 % because the printed HI ratio and the "
+          "printed Igeo range of Zn disagree by 3 % (check soil.hi_ratio_vs_igeo.Zn).",
+    "cr": "soil CR as for HI; water CR: no standard slope factor reproduces the reported ranges (implied CSF in "
+          "risk_water_checks.csv), Pb is treated as a water carcinogen only, and the water carcinogenic AT is ED x 365.",
+    "tcr_share": "As share of TCR: with every profile As is > 80 % of soil TCR at every site; 58-64 % does not follow "
+                 "from the paper's own CR ranges (As CR max 4.2e-5 vs Cd 8.2e-6).",
+    "hi_share": "Cd share of HI: the paper's own HI ranges cap the Cd share near 3 % (children) and 8 % (adults): "
+                "Cd HI max 0.037 against As HI 0.35-1.09; 24-31 % / 12-18 % cannot hold.",
+    "hi_change_ingr330": "HI is linear in IngR for the ingestion route: 330/200 mg/d raises ingestion HQ by 65 %; "
+                         "38-45 % needs a smaller ingestion share than the paper's own 'ingestion dominant'.",
+    "risk_change_bioaccessible": "As dominates HI and TCR and the paper gives no As bioaccessibility; with Zn, Pb "
+                                 "and Cd at 20-35 % bioaccessible the reduction is far below 52-78 %.",
+    "share_sites_cr_gt_1e-4": "depends on the water slope factors, which the paper does not state.",
+    "hpi": "HPI minimum: contradicts the As/Cd CR ratios and the As mean "
+           "(check water.hpi_min_vs_ratios_and_as_mean); left out of the site fit.",
+    "igeo": "Igeo is printed to two decimals; the reconstructed S1 As and Zn maximum lie within 0.006 of the "
+            "printed values (S1's As value shares the fit with S1's ΣHMs, which needs the maxima of Pb, Cu, Zn).",
+}
 
 
 def audit_profile(rep: Reported, prof: Profile, soil: pd.DataFrame, water: pd.DataFrame,

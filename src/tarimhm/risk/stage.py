@@ -149,6 +149,11 @@ def _markdown(audit: pd.DataFrame, wc: pd.DataFrame, cal: pd.DataFrame, status: 
         rid = r[0]
         vals = " | ".join(_fmt(v) for v in r[2:])
         lines.append(f"| `{rid}` | {_fmt(r[1])} | {vals} | {main.loc[rid, 'verdict'] if rid in main.index else ''} |")
+    lines += ["", "## Why numbers differ (paper_reproducing)", ""]
+    expl = main[main.verdict != "reproduced"].groupby("explanation", sort=False)
+    for text, sub in expl:
+        if text:
+            lines.append(f"* **{', '.join(sorted(set(sub.quantity)))}** ({len(sub)} numbers): {text}")
     lines += ["", "## Water CR checks", "", "| profile | metal | check | reported/implied | reproduced/used | note |",
               "|---|---|---|---|---|---|"]
     for r in wc.itertuples(index=False):
