@@ -107,7 +107,7 @@ TAB_NAMES := $(shell ls analysis/2[0-9][0-9]_tab*.py 2>/dev/null | sed -E 's#ana
 define TAB_RULE
 .PHONY: $(firstword $(subst _, ,$(1)))
 $(firstword $(subst _, ,$(1))): paper/tables/$(1).csv
-paper/tables/$(1).csv: $(wildcard analysis/2[0-9][0-9]_$(1).py) src/tarimhm/statsfigs.py $(CORE) $(D)/stats/pca_soil.json paper/reported.yaml | $(STAMP)
+paper/tables/$(1).csv: $(wildcard analysis/2[0-9][0-9]_$(1).py) src/tarimhm/statsfigs.py src/tarimhm/scripts.py $(CORE) $(D)/stats/pca_soil.json paper/reported.yaml | $(STAMP)
 	$$(PY) $$< --params $$(PARAMS)
 endef
 $(foreach n,$(TAB_NAMES),$(eval $(call TAB_RULE,$(n))))
@@ -118,7 +118,7 @@ tables: $(foreach n,$(TAB_NAMES),paper/tables/$(n).csv)
 
 # Figures: analysis/1NN_figK_<slug>.py -> figures/figK_<slug>.pdf; `make figK` rebuilds one.
 FIG_NAMES := $(shell ls analysis/1[0-9][0-9]_fig*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
-VIZ_SRC := $(CORE) src/tarimhm/viz.py src/tarimhm/riskfigs.py src/tarimhm/statsfigs.py
+VIZ_SRC := $(CORE) src/tarimhm/viz.py src/tarimhm/riskfigs.py src/tarimhm/statsfigs.py src/tarimhm/scripts.py
 RISK_OUT := $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv)
 define FIG_RULE
 .PHONY: $(firstword $(subst _, ,$(1)))

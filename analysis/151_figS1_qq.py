@@ -4,22 +4,7 @@ Inputs:  data_derived/stats/composition_{soil,water}.csv (stage 05)
 Outputs: figures/figS1_qq.pdf and .png
 Paper:   Sect. 2.3.3 says Q-Q plots were inspected but does not show them.
 """
-from __future__ import annotations
-
-import argparse
-from pathlib import Path
-
-import tarimhm
-from tarimhm.statsfigs import render_figure
-
-
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
-    args = ap.parse_args(argv)
-    for p in render_figure("figS1_qq", tarimhm.config.load(args.params), Path(__file__)):
-        print(p)
-
+from tarimhm.scripts import figure_main
 
 if __name__ == "__main__":
-    main()
+    figure_main("figS1_qq", __file__, __doc__)

@@ -3,22 +3,7 @@
 Inputs:  data_derived/stats/pca_*.json (stage 05), paper/reported.yaml
 Outputs: paper/tables/tab8_pca_water.csv (long, with differences) and .tex
 """
-from __future__ import annotations
-
-import argparse
-from pathlib import Path
-
-import tarimhm
-from tarimhm.statsfigs import render_table
-
-
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
-    args = ap.parse_args(argv)
-    for p in render_table("tab8_pca_water", tarimhm.config.load(args.params), tarimhm.reported.load(), Path(__file__)):
-        print(p)
-
+from tarimhm.scripts import table_main
 
 if __name__ == "__main__":
-    main()
+    table_main("tab8_pca_water", __file__, __doc__)
