@@ -116,6 +116,23 @@ def audit_statistics(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame, sta
     return pd.DataFrame(rows)
 
 
+def background_comparison(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame) -> pd.DataFrame:
+    """Per metal: soil sites below / above the Xinjiang background (Table 1); river sites above the
+    class III and class V surface-water standards (Table 1)."""
+    rows = []
+    for m in METALS:
+        b = rep.value(locator="Table 1", quantity="background", metal=m)
+        rows.append({"medium": "soil", "metal": m, "reference": "Xinjiang background", "limit": b,
+                     "n_sites": len(soil), "n_below": int((soil[m] < b).sum()), "n_above": int((soil[m] >= b).sum()),
+                     "pct_below": 100 * float((soil[m] < b).mean())})
+        for c in ("III", "V"):
+            lim = rep.value(locator="Table 1", quantity=f"standard_{c}", metal=m)
+            rows.append({"medium": "water", "metal": m, "reference": f"GB 3838-2002 class {c}", "limit": lim,
+                         "n_sites": len(water), "n_below": int((water[m] < lim).sum()),
+                         "n_above": int((water[m] >= lim).sum()), "pct_below": 100 * float((water[m] < lim).mean())})
+    return pd.DataFrame(rows)
+
+
 def run_statistics(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     soil, water = load_sites("soil"), load_sites("water")
     status = combine_status(*soil.data_status, *water.data_status)
@@ -138,6 +155,7 @@ def run_statistics(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
                     "cumulative_pct": pc["cumulative_pct"].tolist(), "n_retained": pc["n_retained"],
                     "loadings": pc["loadings"].to_dict(orient="index"), "data_status": status},
                    out / f"pca_{med}.json", prov)
+    write_table(background_comparison(rep, soil, water), out / "background_comparison.csv", prov, float_format="%.4g")
     audit = audit_statistics(rep, soil, water, status)
     write_table(audit, paths.AUDIT / "statistics.csv", prov, float_format="%.6g")
     atomic_write_text(paths.AUDIT / "statistics.md", _markdown(audit, status, prov))
