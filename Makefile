@@ -44,7 +44,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Reproduce every table and figure available so far (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites calibration audit-risk statistics tables figures
+all: check-data reported sites calibration audit-risk statistics tables figures imagery
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -92,6 +92,14 @@ risk: $(D)/risk/$(PROFILE)/site_summary.csv
 audit-risk: paper/audit/risk.csv
 paper/audit/risk.csv: analysis/04_risk_audit.py $(RISK_SRC) $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv) \
 		$(D)/risk/calibration.csv | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+IMG_SRC := $(CORE) $(wildcard src/tarimhm/imagery/*.py) src/tarimhm/sites/schema.py
+
+## Sentinel-2 layer: surrogate mosaic (offline) and the training table of site spectra
+.PHONY: imagery
+imagery: $(D)/imagery/training_table.csv
+$(D)/imagery/training_table.csv: analysis/06_imagery.py $(IMG_SRC) $(GEO) $(SITE_TABLES) $(PARAMS) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
 STATS_SRC := $(CORE) src/tarimhm/stats.py src/tarimhm/stats_stage.py src/tarimhm/sites/schema.py src/tarimhm/risk/audit.py
@@ -146,6 +154,7 @@ smoke: $(STAMP)
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/02_risk_calibration.py --params tests/data/params_tiny.yaml; \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/03_risk_deterministic.py --params tests/data/params_tiny.yaml --profile paper_reproducing; \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/110_fig10_hi_radar.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/06_imagery.py --params tests/data/params_tiny.yaml; \
 	ls -R $$tmp | head -60; rm -rf $$tmp
 
 ## Regenerate requirements.txt from the current .venv (after adding a dependency)

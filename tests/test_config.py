@@ -86,4 +86,5 @@ def test_environment_yml_mirrors_requirements():
     assert len(pins) >= 10
     for d in pins:
         name, ver = d.split("=")
-        assert req.get(name.lower()) == ver, f"environment.yml {d} vs requirements.txt {req.get(name.lower())}"
+        key = name.lower().replace("_", "-")
+        assert req.get(key) == ver, f"environment.yml {d} vs requirements.txt {req.get(key)}"

@@ -63,10 +63,18 @@ class FigureParams(_Strict):
     formats: tuple[Literal["pdf", "png", "svg"], ...] = ("pdf", "png")
 
 
+class ImageryParams(_Strict):
+    source: Literal["surrogate"] = Field(description="real STAC acquisition is a planned stage")
+    resolution_m: float = Field(gt=0, le=10000)
+    tile: int = Field(ge=16, le=8192)
+    seed: int = Field(ge=0)
+
+
 class Params(_Strict):
     project: ProjectParams
     reconstruction: ReconstructionParams
     figures: FigureParams
+    imagery: ImageryParams
 
 
 def load_yaml(path: Path) -> dict:

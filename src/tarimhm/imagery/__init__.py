@@ -1,0 +1,7 @@
+"""Sentinel-2 data layer: the paper's grid, an offline surrogate mosaic, site spectra."""
+from .grid import BANDS, Grid, basin_grid, paper_crs
+from .sites import site_spectra
+from .surrogate import CLASSES, build_surrogate, surrogate_block
+
+__all__ = ["BANDS", "Grid", "basin_grid", "paper_crs", "site_spectra", "CLASSES", "build_surrogate",
+           "surrogate_block"]

@@ -1,0 +1,47 @@
+"""Stage 06: the mosaic (surrogate offline) and the paired training table of site spectra."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import geo, paths
+from ..config import Params, params_hash
+from ..provenance import combine_status, make_provenance, write_table
+from ..sites import METALS, load_sites, site_table_path
+from .grid import BANDS, basin_grid
+from .sites import site_spectra
+from .surrogate import build_surrogate
+
+__all__ = ["run_imagery", "mosaic_path"]
+
+
+def mosaic_path(res: float) -> Path:
+    return paths.DATA_DERIVED / "imagery" / f"surrogate_{int(res)}m.tif"
+
+
+def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataFrame:
+    ip = params.imagery
+    grid = basin_grid(ip.resolution_m)
+    mpath = mosaic_path(ip.resolution_m)
+    geo_in = [geo.geo_path(k) for k in ("basin", "rivers", "lakes", "dem")]
+    prov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "surrogate",
+                           note=f"surrogate Sentinel-2 mosaic at {ip.resolution_m:g} m (not imagery)")
+    build_surrogate(mpath, grid, ip.seed, prov, tile=ip.tile, progress=progress)
+    rows = []
+    for med in ("soil", "water"):
+        sites = load_sites(med)
+        spec = site_spectra(mpath, sites)
+        t = sites[["site_id", "medium", *METALS, "unit", "data_status"]].merge(spec, on="site_id")
+        t = t.rename(columns={"data_status": "concentration_status"})
+        t["spectra_status"] = "surrogate"
+        t["data_status"] = [combine_status(s, "surrogate") for s in t.concentration_status]
+        rows.append(t)
+    table = pd.concat(rows, ignore_index=True)[["site_id", "medium", *BANDS, *METALS, "unit",
+                                                "concentration_status", "spectra_status", "data_status"]]
+    ins = [mpath] + [site_table_path(m, "real") if site_table_path(m, "real").exists() else site_table_path(m, "used")
+                     for m in ("soil", "water")]
+    prov_t = make_provenance(script, params_hash(params), ins, combine_status(*table.data_status),
+                             note="training table: 3x3-window mean reflectance, bilinear at the site")
+    write_table(table, paths.DATA_DERIVED / "imagery" / "training_table.csv", prov_t, float_format="%.6g")
+    return table
