@@ -29,6 +29,15 @@ def _conc(sites: pd.DataFrame) -> np.ndarray:
     return c
 
 
+def _exposure(prof: Profile, group: str, medium: str):
+    """(group parameters, ED, EF, BW, non-carcinogenic AT, carcinogenic AT) of one group and medium."""
+    gp = prof.groups[group]
+    ed, ef, bw = gp.ED.value, gp.EF.value, gp.BW.value
+    mode = prof.options.at_carcinogenic_soil if medium == "soil" else prof.options.at_carcinogenic_water
+    return (gp, ed, ef, bw, eq.averaging_time(ed, carcinogenic=False),
+            eq.averaging_time(ed, True, prof.constants.LT.value, mode))
+
+
 def soil_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
     """HQ and CR by site, group, metal and pathway for soil (Eqs 5-10)."""
     c = _conc(sites)
@@ -42,10 +51,7 @@ def soil_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
           for k, a in (("ingestion", "SFo"), ("inhalation", "SFi"), ("dermal", "SFd"))}
     rows = []
     for g in GROUPS:
-        gp = prof.groups[g]
-        ed, ef, bw = gp.ED.value, gp.EF.value, gp.BW.value
-        at_nc = eq.averaging_time(ed, carcinogenic=False)
-        at_c = eq.averaging_time(ed, True, prof.constants.LT.value, prof.options.at_carcinogenic_soil)
+        gp, ed, ef, bw, at_nc, at_c = _exposure(prof, g, "soil")
         af = gp.AF.value if prof.options.dermal_af else 1.0
         for at, kind in ((at_nc, "nc"), (at_c, "c")):
             add = {
@@ -75,10 +81,7 @@ def water_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
     csf = np.array([tox[m].CSFw.value if tox[m].CSFw else 0.0 for m in METALS])
     rows = []
     for g in GROUPS:
-        gp = prof.groups[g]
-        ed, ef, bw = gp.ED.value, gp.EF.value, gp.BW.value
-        at_nc = eq.averaging_time(ed, carcinogenic=False)
-        at_c = eq.averaging_time(ed, True, prof.constants.LT.value, prof.options.at_carcinogenic_water)
+        gp, ed, ef, bw, at_nc, at_c = _exposure(prof, g, "water")
         hq = eq.hazard_quotient(eq.add_water_ingestion(c, gp.IRw.value, ef, ed, bw, at_nc), rfd)
         cr = eq.cancer_risk_water(eq.add_water_ingestion(c, gp.IRw.value, ef, ed, bw, at_c), csf)
         for m_i, m in enumerate(METALS):

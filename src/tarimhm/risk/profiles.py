@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -35,16 +35,22 @@ class Q(BaseModel):
     source: str = Field(min_length=2)
 
 
-def _check_units(block: dict, expected: dict, where: str):
-    for k, q in block.items():
-        if k not in expected:
-            raise ValueError(f"{where}.{k}: unknown key; allowed: {', '.join(expected)}")
-        if q is not None and q.unit != expected[k]:
-            raise ValueError(f"{where}.{k}.unit: {q.unit!r} is not the unit of {k}; use {expected[k]!r}")
-
-
-class Group(BaseModel):
+class _UnitChecked(BaseModel):
+    """Every field is a :class:`Q` whose unit must be ``UNITS[field]``."""
     model_config = ConfigDict(extra="forbid", frozen=True)
+    UNITS: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _units(self):
+        for k, unit in self.UNITS.items():
+            q = getattr(self, k)
+            if q is not None and q.unit != unit:
+                raise ValueError(f"{k}.unit: {q.unit!r} is not the unit of {k}; use {unit!r}")
+        return self
+
+
+class Group(_UnitChecked):
+    UNITS: ClassVar[dict[str, str]] = GROUP_UNITS
     BW: Q
     ED: Q
     EF: Q
@@ -54,25 +60,15 @@ class Group(BaseModel):
     AF: Q
     IRw: Q
 
-    @model_validator(mode="after")
-    def _units(self):
-        _check_units({k: getattr(self, k) for k in GROUP_UNITS}, GROUP_UNITS, "group")
-        return self
 
-
-class Constants(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Constants(_UnitChecked):
+    UNITS: ClassVar[dict[str, str]] = CONST_UNITS
     PEF: Q
     LT: Q
 
-    @model_validator(mode="after")
-    def _units(self):
-        _check_units({k: getattr(self, k) for k in CONST_UNITS}, CONST_UNITS, "constants")
-        return self
 
-
-class Tox(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Tox(_UnitChecked):
+    UNITS: ClassVar[dict[str, str]] = TOX_UNITS
     RfDo: Q
     RfDd: Q
     RfDi: Q
@@ -80,11 +76,6 @@ class Tox(BaseModel):
     SFd: Q | None = None
     SFi: Q | None = None
     CSFw: Q | None = None
-
-    @model_validator(mode="after")
-    def _units(self):
-        _check_units({k: getattr(self, k) for k in TOX_UNITS}, TOX_UNITS, "toxicity")
-        return self
 
 
 class Options(BaseModel):
