@@ -64,10 +64,14 @@ class FigureParams(_Strict):
 
 
 class ImageryParams(_Strict):
-    source: Literal["surrogate"] = Field(description="real STAC acquisition is a planned stage")
+    source: Literal["surrogate", "stac"] = Field(description="surrogate (offline) or stac (real Sentinel-2 L2A)")
     resolution_m: float = Field(gt=0, le=10000)
     tile: int = Field(ge=16, le=8192)
     seed: int = Field(ge=0)
+    stac_endpoint: str = Field(min_length=1, description="STAC API URL or path to a local catalog.json")
+    stac_collection: str = Field(min_length=1)
+    stac_datetime: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}/\d{4}-\d{2}-\d{2}$")
+    stac_max_cloud: float = Field(gt=0, le=100)
 
 
 class Params(_Strict):

@@ -16,7 +16,7 @@ from affine import Affine
 from pyproj import CRS, Transformer
 from pyproj.crs import ProjectedCRS
 from pyproj.crs.coordinate_operation import UTMConversion
-from shapely.ops import transform as shp_transform
+import shapely
 
 from .. import geo
 
@@ -33,7 +33,7 @@ def paper_crs() -> CRS:
 
 def to_paper_crs(geom):
     t = Transformer.from_crs(CRS.from_epsg(4326), paper_crs(), always_xy=True)
-    return shp_transform(t.transform, geom)
+    return shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
 @dataclass(frozen=True)

@@ -11,31 +11,42 @@ from ..provenance import combine_status, make_provenance, write_table
 from ..sites import METALS, load_sites, site_table_path
 from .grid import BANDS, basin_grid
 from .sites import site_spectra
+from .stac import StacConfig, build_real_mosaic, search_items
 from .surrogate import build_surrogate
 
 __all__ = ["run_imagery", "mosaic_path"]
 
 
-def mosaic_path(res: float) -> Path:
-    return paths.DATA_DERIVED / "imagery" / f"surrogate_{int(res)}m.tif"
+def mosaic_path(res: float, source: str = "surrogate") -> Path:
+    return paths.DATA_DERIVED / "imagery" / f"{'surrogate' if source == 'surrogate' else 's2l2a'}_{int(res)}m.tif"
 
 
 def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataFrame:
     ip = params.imagery
     grid = basin_grid(ip.resolution_m)
-    mpath = mosaic_path(ip.resolution_m)
+    mpath = mosaic_path(ip.resolution_m, ip.source)
     geo_in = [geo.geo_path(k) for k in ("basin", "rivers", "lakes", "dem")]
-    prov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "surrogate",
-                           note=f"surrogate Sentinel-2 mosaic at {ip.resolution_m:g} m (not imagery)")
-    build_surrogate(mpath, grid, ip.seed, prov, tile=ip.tile, progress=progress)
+    if ip.source == "stac":
+        cfg = StacConfig(endpoint=ip.stac_endpoint, collection=ip.stac_collection, datetime=ip.stac_datetime,
+                         max_cloud=ip.stac_max_cloud)
+        items = search_items(cfg, geo.basin().bounds)
+        prov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "real",
+                               note=f"Sentinel-2 L2A median composite of {len(items)} scenes from {ip.stac_endpoint}")
+        build_real_mosaic(mpath, grid, items, cfg, prov, tile=ip.tile, progress=progress)
+        status = "real"
+    else:
+        prov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "surrogate",
+                               note=f"surrogate Sentinel-2 mosaic at {ip.resolution_m:g} m (not imagery)")
+        build_surrogate(mpath, grid, ip.seed, prov, tile=ip.tile, progress=progress)
+        status = "surrogate"
     rows = []
     for med in ("soil", "water"):
         sites = load_sites(med)
         spec = site_spectra(mpath, sites)
         t = sites[["site_id", "medium", *METALS, "unit", "data_status"]].merge(spec, on="site_id")
         t = t.rename(columns={"data_status": "concentration_status"})
-        t["spectra_status"] = "surrogate"
-        t["data_status"] = [combine_status(s, "surrogate") for s in t.concentration_status]
+        t["spectra_status"] = status
+        t["data_status"] = [combine_status(s, status) for s in t.concentration_status]
         rows.append(t)
     table = pd.concat(rows, ignore_index=True)[["site_id", "medium", *BANDS, *METALS, "unit",
                                                 "concentration_status", "spectra_status", "data_status"]]
