@@ -126,7 +126,8 @@ tables: $(foreach n,$(TAB_NAMES),paper/tables/$(n).csv)
 
 # Figures: analysis/1NN_figK_<slug>.py -> figures/figK_<slug>.pdf; `make figK` rebuilds one.
 FIG_NAMES := $(shell ls analysis/1[0-9][0-9]_fig*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
-VIZ_SRC := $(CORE) src/tarimhm/viz.py src/tarimhm/riskfigs.py src/tarimhm/statsfigs.py src/tarimhm/scripts.py
+VIZ_SRC := $(CORE) src/tarimhm/viz.py src/tarimhm/riskfigs.py src/tarimhm/statsfigs.py src/tarimhm/scripts.py \
+	src/tarimhm/mapfig.py src/tarimhm/imagery/grid.py $(GEO)
 RISK_OUT := $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv)
 define FIG_RULE
 .PHONY: $(firstword $(subst _, ,$(1)))

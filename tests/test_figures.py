@@ -56,3 +56,12 @@ def test_tables(outputs, params, rep, name, monkeypatch, tmp_path):
     import pandas as pd
     df = pd.read_csv(csv)
     assert (df.loc[df.variable.isin(["As", "Cd", "Pb", "Cu", "Zn"]), "difference"].abs() < 0.05).all()
+
+
+def test_fig1_study_area(use_sites, tiny):
+    from tarimhm.mapfig import render_fig1
+    files = render_fig1(tiny, paths.ROOT / "analysis" / "101_fig1_study_area.py")
+    png = [f for f in files if f.suffix == ".png"][0]
+    assert Image.open(png).text["tarimhm_data_status"] == "reconstructed"
+    side = json.loads(sidecar_path(png).read_text())
+    assert any(k.endswith("tarim_basin_5prefecture_union.geojson") for k in side["inputs"])

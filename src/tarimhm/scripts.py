@@ -16,10 +16,13 @@ def _params(doc: str, argv):
 
 
 def figure_main(name: str, script: str, doc: str = "", argv=None) -> None:
-    """Render one figure (Figs 5, 8, 9-15, S1) from saved outputs and print the written files."""
+    """Render one figure (Figs 1, 5, 8, 9-15, S1) from saved outputs and print the written files."""
     from . import riskfigs, statsfigs
     params = _params(doc, argv)
-    if name in riskfigs.FIGURES:
+    if name == "fig1_study_area":
+        from .mapfig import render_fig1
+        files = render_fig1(params, Path(script))
+    elif name in riskfigs.FIGURES:
         files = riskfigs.render(name, params, Path(script))
     else:
         files = statsfigs.render_figure(name, params, Path(script))
