@@ -59,7 +59,7 @@ def test_geotiff_byte_identical(tmp_path):
     prov = make_provenance(tmp_path / "s.py", "0" * 64, [], "surrogate")
     p1, p2 = tmp_path / "a" / "m.tif", tmp_path / "b" / "m.tif"
     build_surrogate(p1, g, 3, prov, tile=64, progress=False)
-    build_surrogate(p2, g, 3, prov, tile=100, progress=False)
+    build_surrogate(p2, g, 3, prov, tile=100, progress=False, workers=2)
     assert p1.read_bytes() == p2.read_bytes()
     with rasterio.open(p1) as src:
         assert src.count == 4 and src.dtypes[0] == "uint16" and src.nodata == 0
@@ -126,3 +126,38 @@ def test_site_spectra_bad_input(tmp_path, case, message):
     p = _raster(tmp_path / "r.tif", data, **kw)
     with pytest.raises(ImageryError, match=message):
         site_spectra(p, site)
+
+
+def test_full_basin_600m_builds(tmp_path):
+    g = basin_grid(600)
+    prov = make_provenance(tmp_path / "s.py", "0" * 64, [], "surrogate")
+    p = build_surrogate(tmp_path / "m600.tif", g, 2021, prov, tile=512, progress=False, workers=2)
+    with rasterio.open(tmp_path / "m600_classes.tif") as src:
+        cls = src.read(1)
+    frac = np.bincount(cls.ravel(), minlength=8) / cls[cls > 0].size
+    # basin interior: sand (Taklimakan), gobi, mountains dominate; snow, water, oases present
+    assert frac[4] > 0.1 and frac[5] > 0.1 and frac[6] > 0.1
+    assert frac[7] > 0 and frac[1] > 0 and frac[3] > 0.01
+    with rasterio.open(p) as src:
+        assert (src.width, src.height) == (g.width, g.height) and src.block_shapes[0] == (256, 256)
+
+
+def test_masks_from_classes():
+    from tarimhm.imagery.surrogate import MASK_BITS, masks_from_classes
+    cls = np.array([[0, 1, 7], [3, 4, 5]], np.uint8)
+    m = masks_from_classes(cls)
+    assert m.tolist() == [[0, 1 | 2, 1 | 4], [1, 1, 1]]
+    assert MASK_BITS == {"basin": 1, "water": 2, "snow_ice": 4}
+
+
+def test_mask_raster_same_from_classes_or_geography(tmp_path):
+    from tarimhm.imagery.surrogate import build_masks
+    g = basin_grid(10000)
+    prov = make_provenance(tmp_path / "s.py", "0" * 64, [], "real")
+    build_surrogate(tmp_path / "m.tif", g, 1, prov, tile=64, progress=False)
+    build_masks(tmp_path / "a.tif", g, prov, tile=64, progress=False, classes_path=tmp_path / "m_classes.tif")
+    build_masks(tmp_path / "b.tif", g, prov, tile=50, progress=False, workers=2)
+    with rasterio.open(tmp_path / "a.tif") as a, rasterio.open(tmp_path / "b.tif") as b:
+        ma, mb = a.read(1), b.read(1)
+    np.testing.assert_array_equal(ma, mb)
+    assert set(np.unique(ma)) >= {0, 1, 1 | 4}

@@ -67,6 +67,7 @@ class ImageryParams(_Strict):
     source: Literal["surrogate", "stac"] = Field(description="surrogate (offline) or stac (real Sentinel-2 L2A)")
     resolution_m: float = Field(gt=0, le=10000)
     tile: int = Field(ge=16, le=8192)
+    workers: int = Field(ge=1, le=64, description="processes generating blocks")
     seed: int = Field(ge=0)
     stac_endpoint: str = Field(min_length=1, description="STAC API URL or path to a local catalog.json")
     stac_collection: str = Field(min_length=1)

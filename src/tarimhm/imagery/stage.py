@@ -12,7 +12,7 @@ from ..sites import METALS, load_sites, site_table_path
 from .grid import BANDS, basin_grid
 from .sites import site_spectra
 from .stac import StacConfig, build_real_mosaic, search_items
-from .surrogate import build_surrogate
+from .surrogate import build_masks, build_surrogate
 
 __all__ = ["run_imagery", "mosaic_path"]
 
@@ -37,8 +37,13 @@ def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataF
     else:
         prov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "surrogate",
                                note=f"surrogate Sentinel-2 mosaic at {ip.resolution_m:g} m (not imagery)")
-        build_surrogate(mpath, grid, ip.seed, prov, tile=ip.tile, progress=progress)
+        build_surrogate(mpath, grid, ip.seed, prov, tile=ip.tile, progress=progress, workers=ip.workers)
         status = "surrogate"
+    mprov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "real",
+                            note="masks from real geography (basin, Natural Earth lakes/rivers, DEM snow line)")
+    classes = str(mpath).replace(".tif", "_classes.tif") if ip.source == "surrogate" else None
+    build_masks(paths.DATA_DERIVED / "imagery" / f"masks_{int(ip.resolution_m)}m.tif", grid, mprov, tile=ip.tile,
+                progress=progress, classes_path=classes, workers=ip.workers)
     rows = []
     for med in ("soil", "water"):
         sites = load_sites(med)

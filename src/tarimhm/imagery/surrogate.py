@@ -27,7 +27,11 @@ from .. import geo
 from ..provenance import Provenance, atomic_path, write_sidecar
 from .grid import BANDS, Grid, paper_crs, to_paper_crs
 
-__all__ = ["CLASSES", "SPECTRA", "classify_block", "surrogate_block", "build_surrogate"]
+__all__ = ["CLASSES", "SPECTRA", "MASK_BITS", "classify_block", "masks_from_classes", "surrogate_block",
+           "build_surrogate", "build_masks"]
+
+#: bits of the mask raster: inside the basin, large open water (lakes, river channels), snow/ice
+MASK_BITS = {"basin": 1, "water": 2, "snow_ice": 4}
 
 # class id: (name, texture amplitude)
 CLASSES = {0: ("nodata", 0.0), 1: ("open water", 0.04), 2: ("riparian corridor", 0.10),
@@ -101,6 +105,57 @@ def classify_block(grid: Grid, r: int, c: int, h: int, w: int) -> np.ndarray:
     return cls
 
 
+def masks_from_classes(cls: np.ndarray) -> np.ndarray:
+    """uint8 bit mask (MASK_BITS) from land-cover classes: the paper masks snow and large open
+    water before mapping (Sect. 2.3.1 (4)); everything outside the basin is 0."""
+    m = np.where(cls > 0, MASK_BITS["basin"], 0)
+    m |= np.where(cls == 1, MASK_BITS["water"], 0)
+    m |= np.where(cls == 7, MASK_BITS["snow_ice"], 0)
+    return m.astype(np.uint8)
+
+
+def _classify_job(args):
+    grid, r, c, h, w = args
+    return r, c, h, w, classify_block(grid, r, c, h, w)
+
+
+def build_masks(path, grid: Grid, prov: Provenance, tile: int = 512, progress: bool = True, classes_path=None,
+                workers: int = 1):
+    """Write the basin / water / snow-ice mask raster from geography alone (both imagery sources).
+
+    With ``classes_path`` (the surrogate's land-cover raster) the classes are read, not recomputed."""
+    profile = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": 1, "dtype": "uint8",
+               "crs": grid.crs_wkt, "transform": grid.transform, "nodata": None, "tiled": True,
+               "blockxsize": 256, "blockysize": 256, "compress": "deflate"}
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.update_tags(**{k: v for k, v in prov.flat().items() if k != "tarimhm_created_utc"},
+                            bits=";".join(f"{k}={v}" for k, v in MASK_BITS.items()))
+            dst.set_band_description(1, "mask bits: 1 basin, 2 open water, 4 snow/ice")
+            jobs = [(grid, r, c, h, w) for r, c, h, w in grid.windows(tile)]
+            if classes_path is not None:
+                src = rasterio.open(classes_path)
+                results = ((r, c, h, w, src.read(1, window=Window(c, r, w, h))) for _, r, c, h, w in jobs)
+                pool = None
+            elif workers > 1:
+                from concurrent.futures import ProcessPoolExecutor
+                src, pool = None, ProcessPoolExecutor(max_workers=workers)
+                results = pool.map(_classify_job, jobs, chunksize=4)
+            else:
+                src, pool, results = None, None, map(_classify_job, jobs)
+            try:
+                for r, c, h, w, cls in tqdm(results, total=len(jobs), desc="masks", disable=not progress,
+                                            leave=False):
+                    dst.write(masks_from_classes(cls), 1, window=Window(c, r, w, h))
+            finally:
+                if src is not None:
+                    src.close()
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
+    write_sidecar(path, prov)
+    return path
+
+
 def _hash(ix, iy, seed):
     """Uniform [0, 1) from integer lattice coordinates (splitmix64-style mixing).
 
@@ -148,8 +203,13 @@ def surrogate_block(grid: Grid, r: int, c: int, h: int, w: int, seed: int) -> tu
     return out, cls
 
 
+def _block_job(args):
+    grid, r, c, h, w, seed = args
+    return r, c, h, w, surrogate_block(grid, r, c, h, w, seed)
+
+
 def build_surrogate(path, grid: Grid, seed: int, prov: Provenance, tile: int = 512, progress: bool = True,
-                    classes_path=None):
+                    classes_path=None, workers: int = 1):
     """Write the surrogate mosaic (4-band uint16 GeoTIFF, tiled, DEFLATE) block by block.
 
     The whole basin is never in memory: each block is generated and written on its own. The
@@ -170,11 +230,21 @@ def build_surrogate(path, grid: Grid, seed: int, prov: Provenance, tile: int = 5
             for i, name in enumerate(BANDS, start=1):
                 dst.set_band_description(i, name)
             dstc.set_band_description(1, "land-cover class")
-            wins = list(grid.windows(tile))
-            for r, c, h, w in tqdm(wins, desc="surrogate mosaic", disable=not progress, leave=False):
-                bands, cls = surrogate_block(grid, r, c, h, w, seed)
-                dst.write(bands, window=Window(c, r, w, h))
-                dstc.write(cls, 1, window=Window(c, r, w, h))
+            jobs = [(grid, r, c, h, w, seed) for r, c, h, w in grid.windows(tile)]
+            if workers > 1:   # blocks computed in parallel, written in order by this process
+                from concurrent.futures import ProcessPoolExecutor
+                pool = ProcessPoolExecutor(max_workers=workers)
+                results = pool.map(_block_job, jobs, chunksize=4)
+            else:
+                pool, results = None, map(_block_job, jobs)
+            try:
+                for r, c, h, w, (bands, cls) in tqdm(results, total=len(jobs), desc="surrogate mosaic",
+                                                     disable=not progress, leave=False):
+                    dst.write(bands, window=Window(c, r, w, h))
+                    dstc.write(cls, 1, window=Window(c, r, w, h))
+            finally:
+                if pool is not None:
+                    pool.shutdown(cancel_futures=True)
     write_sidecar(path, prov)
     write_sidecar(classes_path or str(path).replace(".tif", "_classes.tif"), prov)
     return path
