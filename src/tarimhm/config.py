@@ -75,11 +75,24 @@ class ImageryParams(_Strict):
     stac_max_cloud: float = Field(gt=0, le=100)
 
 
+class RFGrid(_Strict):
+    n_estimators: tuple[PositiveInt, ...]
+    max_depth: tuple[PositiveInt, ...]
+    min_samples_leaf: tuple[PositiveInt, ...]
+
+
+class RFParams(_Strict):
+    seed: int = Field(ge=0)
+    grid: RFGrid
+    permutation_repeats: PositiveInt
+
+
 class Params(_Strict):
     project: ProjectParams
     reconstruction: ReconstructionParams
     figures: FigureParams
     imagery: ImageryParams
+    rf: RFParams
 
 
 def load_yaml(path: Path) -> dict:

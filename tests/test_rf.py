@@ -1,0 +1,55 @@
+"""RF inversion: deduplicated grid search == naive GridSearchCV bitwise; export round-trip bit-identical."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tarimhm.rf import dedup_search, fit_model, load_forest, naive_search, predict_exported, save_forest
+
+
+@pytest.mark.parametrize("n,seed", [(7, 3), (6, 11)])
+def test_dedup_search_bitwise_equals_gridsearchcv(n, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 0.4, (n, 4))
+    y = rng.gamma(2.0, 5.0, n)
+    # includes a binding max_depth (2), prefixes of the tree count, and stump-only leaf sizes (4, 5)
+    grid = {"n_estimators": [5, 10, 20], "max_depth": [2, 10], "min_samples_leaf": [1, 2, 4, 5]}
+    gs = naive_search(X, y, grid, seed)
+    dd = dedup_search(X, y, grid, seed)
+    assert np.array_equal(gs.cv_results_["mean_test_score"], dd["mean_test_score"])
+    for s in range(n):
+        assert np.array_equal(gs.cv_results_[f"split{s}_test_score"], dd["split_scores"][:, s])
+    assert gs.best_params_ == dd["best_params"]
+    assert np.array_equal(gs.cv_results_["rank_test_score"], dd["rank_test_score"])
+    assert dd["n_fits"] < dd["n_fits_naive"] / 3
+
+
+def test_stumps_when_leaf_too_large():
+    # 7 sites, LOO folds of 6: min_samples_leaf 4 needs 8 samples to split -> every tree a stump,
+    # so the forest predicts the mean of its bootstrap samples: a constant
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(size=(7, 4)), rng.uniform(size=7)
+    m = fit_model(X[:6], y[:6], {"rf__n_estimators": 10, "rf__max_depth": 10, "rf__min_samples_leaf": 4}, 1)
+    assert max(t.get_depth() for t in m.named_steps["rf"].estimators_) == 0
+    p = m.predict(rng.uniform(size=(5, 4)))
+    assert np.all(p == p[0])
+
+
+def test_export_roundtrip_bit_identical(tmp_path):
+    rng = np.random.default_rng(2)
+    X, y = rng.uniform(0, 0.5, (9, 4)), rng.gamma(2, 3, 9)
+    m = fit_model(X, y, {"rf__n_estimators": 50, "rf__max_depth": 10, "rf__min_samples_leaf": 1}, 7)
+    p = save_forest(m, tmp_path / "f.npz", {"features": ["B02", "B03", "B04", "B08"]})
+    f = load_forest(p)
+    Xq = rng.uniform(-0.1, 0.6, (500, 4))
+    # values exactly on thresholds (in scaled space) go left, as in scikit-learn
+    sc = m.named_steps["scale"]
+    thr = m.named_steps["rf"].estimators_[0].tree_.threshold[0]
+    feat = m.named_steps["rf"].estimators_[0].tree_.feature[0]
+    edge = np.tile(Xq[:1], (1, 1))
+    edge[0, feat] = (np.float32(thr) - sc.min_[feat]) / sc.scale_[feat]
+    Xq = np.vstack([Xq, edge])
+    assert np.array_equal(predict_exported(f, Xq), m.predict(Xq))
+    assert f["meta"]["format"] == "tarimhm-forest-1" and f["meta"]["n_trees"] == 50
+    with open(p, "rb") as fh:
+        assert fh.read(2) == b"PK"          # a plain npz (zip), loaded with allow_pickle=False
