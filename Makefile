@@ -44,7 +44,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Reproduce every table and figure available so far (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites calibration audit-risk statistics tables figures imagery
+all: check-data reported sites calibration audit-risk statistics imagery rf tables figures
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -102,6 +102,19 @@ imagery: $(D)/imagery/training_table.csv
 $(D)/imagery/training_table.csv: analysis/06_imagery.py $(IMG_SRC) $(GEO) $(SITE_TABLES) $(PARAMS) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
+RF_SRC := $(CORE) $(wildcard src/tarimhm/rf/*.py) src/tarimhm/imagery/grid.py
+
+## Random-Forest inversion as published: 10 models on the Table 2 splits (dedup grid search)
+.PHONY: rf
+rf: $(D)/rf/metrics.csv
+$(D)/rf/metrics.csv: analysis/07_rf_inversion.py $(RF_SRC) $(D)/imagery/training_table.csv paper/reported.yaml $(PARAMS) | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Speed of the deduplicated grid search against naive GridSearchCV, same run, all 10 models
+.PHONY: bench
+bench: $(D)/imagery/training_table.csv | $(STAMP)
+	$(PY) benchmarks/bench_grid_search.py --params $(PARAMS)
+
 STATS_SRC := $(CORE) src/tarimhm/stats.py src/tarimhm/stats_stage.py src/tarimhm/sites/schema.py src/tarimhm/risk/audit.py
 
 ## Statistics: descriptive, normality, correlations, PCA + varimax, audit (paper/audit/statistics.md)
@@ -110,12 +123,21 @@ statistics: $(D)/stats/pca_soil.json
 $(D)/stats/pca_soil.json: analysis/05_statistics.py $(STATS_SRC) $(SITE_TABLES) paper/reported.yaml $(PARAMS) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
+# What each figure and table is drawn from (saved outputs only; restyling never re-runs a model)
+DEPS_fig1_study_area := $(SITE_TABLES)
+DEPS_fig4_importance := $(D)/rf/metrics.csv src/tarimhm/rf/report.py
+DEPS_tab4_accuracy := $(D)/rf/metrics.csv
+DEPS_tab7_pca_soil := $(D)/stats/pca_soil.json
+DEPS_tab8_pca_water := $(D)/stats/pca_soil.json
+$(foreach f,fig5_composition fig8_correlation figS1_qq,$(eval DEPS_$(f) := $(D)/stats/pca_soil.json))
+
 # Tables: analysis/2NN_tabK_<slug>.py -> paper/tables/tabK_<slug>.{csv,tex}; `make tabK` rebuilds one.
 TAB_NAMES := $(shell ls analysis/2[0-9][0-9]_tab*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
 define TAB_RULE
 .PHONY: $(firstword $(subst _, ,$(1)))
 $(firstword $(subst _, ,$(1))): paper/tables/$(1).csv
-paper/tables/$(1).csv: $(wildcard analysis/2[0-9][0-9]_$(1).py) src/tarimhm/statsfigs.py src/tarimhm/scripts.py $(CORE) $(D)/stats/pca_soil.json paper/reported.yaml | $(STAMP)
+paper/tables/$(1).csv: $(wildcard analysis/2[0-9][0-9]_$(1).py) src/tarimhm/statsfigs.py src/tarimhm/rf/report.py \
+		src/tarimhm/scripts.py $(CORE) $$(DEPS_$(1)) paper/reported.yaml | $(STAMP)
 	$$(PY) $$< --params $$(PARAMS)
 endef
 $(foreach n,$(TAB_NAMES),$(eval $(call TAB_RULE,$(n))))
@@ -132,9 +154,10 @@ RISK_OUT := $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv)
 define FIG_RULE
 .PHONY: $(firstword $(subst _, ,$(1)))
 $(firstword $(subst _, ,$(1))): figures/$(1).pdf
-figures/$(1).pdf: $(wildcard analysis/1[0-9][0-9]_$(1).py) $(VIZ_SRC) $(RISK_OUT) $(D)/stats/pca_soil.json $(PARAMS) | $(STAMP)
+figures/$(1).pdf: $(wildcard analysis/1[0-9][0-9]_$(1).py) $(VIZ_SRC) $$(DEPS_$(1)) $(PARAMS) | $(STAMP)
 	$$(PY) $$< --params $$(PARAMS)
 endef
+$(foreach n,$(filter fig9_% fig10_% fig11_% fig12_% fig13_% fig14_% fig15_%,$(FIG_NAMES)),$(eval DEPS_$(n) := $$(RISK_OUT)))
 $(foreach n,$(FIG_NAMES),$(eval $(call FIG_RULE,$(n))))
 
 ## Every figure available so far (make fig9 ... make fig15 rebuild one)

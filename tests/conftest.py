@@ -71,4 +71,5 @@ def use_sites(full, monkeypatch, tmp_path):
     monkeypatch.setattr(paths, "RAW_SITES", d / "no_real_sites")
     monkeypatch.setattr(paths, "FIGURES", tmp_path / "figures")
     monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
+    monkeypatch.setattr(paths, "PAPER", tmp_path / "paper")
     return d

@@ -53,3 +53,26 @@ def test_export_roundtrip_bit_identical(tmp_path):
     assert f["meta"]["format"] == "tarimhm-forest-1" and f["meta"]["n_trees"] == 50
     with open(p, "rb") as fh:
         assert fh.read(2) == b"PK"          # a plain npz (zip), loaded with allow_pickle=False
+
+
+def test_rf_stage_table4_fig4(use_sites, tiny, rep):
+    """Stage 07 on the tiny configuration, then Table 4 and Fig. 4 from its saved outputs."""
+    from PIL import Image
+
+    from tarimhm import paths
+    from tarimhm.imagery.stage import run_imagery
+    from tarimhm.rf.report import render_fig4, render_table4
+    from tarimhm.rf.stage import run_rf
+    run_imagery(tiny, paths.ROOT / "analysis" / "06_imagery.py", progress=False)
+    m = run_rf(tiny, rep, paths.ROOT / "analysis" / "07_rf_inversion.py", progress=False)
+    assert len(m) == 10 and set(m.medium) == {"soil", "water"}
+    assert (m.n_fits < m.n_fits_naive).all() and m.degenerate.dtype == bool
+    assert (m.n_train + m.n_validation).tolist() == [10] * 5 + [9] * 5
+    files = render_table4(tiny, rep, paths.ROOT / "analysis" / "204_tab4_accuracy.py")
+    import pandas as pd
+    a = pd.read_csv(files[0])
+    assert len(a) == 30 and a.verdict.str.contains("surrogate").any()
+    png = [p for p in render_fig4(tiny, paths.ROOT / "analysis" / "104_fig4_importance.py") if p.suffix == ".png"][0]
+    assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
+    for med_metal in ("soil_As", "water_Zn"):
+        assert (paths.DATA_DERIVED / "rf" / "models" / f"{med_metal}.npz").exists()

@@ -16,10 +16,13 @@ def _params(doc: str, argv):
 
 
 def figure_main(name: str, script: str, doc: str = "", argv=None) -> None:
-    """Render one figure (Figs 1, 5, 8, 9-15, S1) from saved outputs and print the written files."""
+    """Render one figure (Figs 1, 4, 5, 8, 9-15, S1) from saved outputs and print the written files."""
     from . import riskfigs, statsfigs
     params = _params(doc, argv)
-    if name == "fig1_study_area":
+    if name == "fig4_importance":
+        from .rf.report import render_fig4
+        files = render_fig4(params, Path(script))
+    elif name == "fig1_study_area":
         from .mapfig import render_fig1
         files = render_fig1(params, Path(script))
     elif name in riskfigs.FIGURES:
@@ -31,7 +34,13 @@ def figure_main(name: str, script: str, doc: str = "", argv=None) -> None:
 
 
 def table_main(name: str, script: str, doc: str = "", argv=None) -> None:
-    """Render one table (Tables 7-8) from saved outputs and print the written files."""
+    """Render one table (Tables 4, 7, 8) from saved outputs and print the written files."""
     from . import statsfigs
-    for f in statsfigs.render_table(name, _params(doc, argv), reported.load(), Path(script)):
+    params = _params(doc, argv)
+    if name == "tab4_accuracy":
+        from .rf.report import render_table4
+        files = render_table4(params, reported.load(), Path(script))
+    else:
+        files = statsfigs.render_table(name, params, reported.load(), Path(script))
+    for f in files:
         print(f)
