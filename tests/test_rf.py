@@ -76,3 +76,26 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
     for med_metal in ("soil_As", "water_Zn"):
         assert (paths.DATA_DERIVED / "rf" / "models" / f"{med_metal}.npz").exists()
+    from tarimhm.rf.stage import run_validation
+    v = run_validation(tiny, paths.ROOT / "analysis" / "08_rf_validation.py", progress=False)
+    assert len(v) == 10 and v.null_p_value.between(0.25, 1).all()      # 3 permutations: p >= 1/4
+    assert (paths.AUDIT / "rf_validation.md").read_text().startswith("# RF validation at a glance")
+
+
+def test_loso_and_null_by_hand():
+    """LOSO on a toy set where the answer is known: y = 10 x feature 0 exactly; an RF of stumps
+    (min_samples_leaf too large to split) predicts the bootstrap mean of the other sites."""
+    from tarimhm.rf.validation import leave_region_out, loso, permutation_null
+    X = np.array([[0.0, 0, 0, 0], [1, 0, 0, 0], [2, 0, 0, 0], [3, 0, 0, 0], [4, 0, 0, 0], [5, 0, 0, 0]])
+    y = 10 * X[:, 0]
+    bp = {"rf__n_estimators": 50, "rf__max_depth": 10, "rf__min_samples_leaf": 1}
+    r = loso(X, y, bp, 0)
+    # extrapolating ends are predicted from their nearest neighbours' values: never beyond the range
+    assert r["pred"][0] >= 10 - 1e-9 and r["pred"][-1] <= 40 + 1e-9
+    assert r["R2"] > 0.5                           # a monotone signal is recovered
+    nu = permutation_null(X, y, bp, 0, 9)
+    assert 0 < nu["p_value"] <= 1 and len(nu["null_R2"]) == 9
+    assert nu["p_value"] == (1 + np.sum(nu["null_R2"] >= r["R2"])) / 10
+    lr = leave_region_out(X, y, ["a", "a", "a", "b", "b", "b"], bp, 0)
+    assert lr["n_regions"] == 2 and np.all(lr["pred"][:3] >= 30 - 1e-9)   # region a predicted from b only
+    assert leave_region_out(X, y, ["a"] * 6, bp, 0) is None

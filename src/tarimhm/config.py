@@ -85,6 +85,8 @@ class RFParams(_Strict):
     seed: int = Field(ge=0)
     grid: RFGrid
     permutation_repeats: PositiveInt
+    null_permutations: PositiveInt
+    n_jobs: int = Field(ge=1, le=64)
 
 
 class Params(_Strict):
