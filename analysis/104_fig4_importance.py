@@ -1,4 +1,4 @@
-"""Fig. 4 - permutation importance of the Sentinel-2 bands, normalised 0-1 across all models.
+"""Fig. 4 - permutation importance of the Sentinel-2 bands, normalised 0-1 within each model.
 
 Inputs:  data_derived/rf/importance.csv (stage 07)
 Outputs: figures/fig4_importance.pdf and .png

@@ -84,7 +84,7 @@ def render_fig4(params: Params, script: Path) -> list[Path]:
                         color=["#0072B2", "#009E73", "#D55E00", "#CC79A7"][j])
         axes[k].set_xticks(x, METALS)
         axes[k].set_title(f"({'ab'[k]}) {'Soil' if med == 'soil' else 'River water'}")
-    axes[0].set_ylabel("permutation importance (0-1, all models)")
+    axes[0].set_ylabel("permutation importance\n(0-1, most important band = 1)")
     axes[1].legend(frameon=False, fontsize=6)
     fig.tight_layout()
     prov = make_provenance(script, params_hash(params), [f], status, note="Fig. 4 permutation importance")

@@ -64,9 +64,12 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
                                   "mean_test_score": s["mean_test_score"].tolist(),
                                   "params": [dict(p) for p in s["params"]]}
     imp = pd.DataFrame(imps)
-    # normalised 0-1 across all metals and media, as the paper's Fig. 4 caption says
+    # 0-1 per model (the most important band of each model = 1): raw importances are MSE increases in
+    # each metal's own unit squared and cannot be compared across metals (the paper's Fig. 4 says
+    # "normalized to a consistent 0-1 scale across all metals" without saying how)
     pos = imp["importance"].clip(lower=0)
-    imp["importance_norm"] = pos / pos.max() if pos.max() > 0 else 0.0
+    mx = pos.groupby([imp["medium"], imp["metal"]]).transform("max")
+    imp["importance_norm"] = np.where(mx > 0, pos / mx.where(mx > 0, 1), 0.0)
     out = rf_dir()
     mdf = pd.DataFrame(metrics)
     write_table(mdf, out / "metrics.csv", prov, float_format="%.6g")
