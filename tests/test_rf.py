@@ -76,6 +76,10 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
     for med_metal in ("soil_As", "water_Zn"):
         assert (paths.DATA_DERIVED / "rf" / "models" / f"{med_metal}.npz").exists()
+        assert (paths.DATA_DERIVED / "rf" / "models" / f"{med_metal}_aoa.npz").exists()
+    ao = pd.read_csv(paths.DATA_DERIVED / "rf" / "aoa.csv")
+    assert len(ao) == 10 and (ao.threshold <= ao.train_di_max + 1e-12).all()
+    assert (ao.threshold_boot_p05 <= ao.threshold_boot_p95).all()
     from tarimhm.rf.stage import run_validation
     v = run_validation(tiny, paths.ROOT / "analysis" / "08_rf_validation.py", progress=False)
     assert len(v) == 10 and v.null_p_value.between(0.25, 1).all()      # 3 permutations: p >= 1/4

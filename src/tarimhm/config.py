@@ -86,6 +86,7 @@ class RFParams(_Strict):
     grid: RFGrid
     permutation_repeats: PositiveInt
     null_permutations: PositiveInt
+    aoa_bootstrap: PositiveInt
     n_jobs: int = Field(ge=1, le=64)
 
 

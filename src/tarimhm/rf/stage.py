@@ -15,6 +15,7 @@ from ..config import Params, params_hash
 from ..provenance import make_provenance, write_json, write_table
 from ..reported import Reported
 from .export import save_forest
+from .aoa import aoa, bootstrap_threshold, train_di
 from .inversion import FEATURES, dedup_search, fit_model
 
 __all__ = ["run_rf", "rf_dir", "run_validation"]
@@ -34,7 +35,7 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
     grid = {k: list(v) for k, v in rp.grid.model_dump().items()}
     prov = make_provenance(script, params_hash(params), [tt_path, paths.REPORTED, paths.PARAMS], status,
                            note="RF inversion on the paper's Table 2 splits")
-    metrics, imps, searches = [], [], {}
+    metrics, imps, searches, aoas = [], [], {}, []
     jobs = [(med, m) for med in ("soil", "water") for m in METALS]
     for med, m in tqdm(jobs, desc="RF models", disable=not progress, leave=False):
         sp = getattr(rep.splits, med)[m]
@@ -57,6 +58,22 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
                                     scoring="neg_mean_squared_error")
         for f, v, sd in zip(FEATURES, pi.importances_mean, pi.importances_std):
             imps.append({"medium": med, "metal": m, "band": f, "importance": v, "importance_sd": sd})
+        w = np.clip(pi.importances_mean, 0, None)
+        w = w if w.sum() > 0 else np.ones_like(w)      # all-zero importance (stumps): unweighted DI
+        tdi = train_di(Xtr, w)
+        boot = bootstrap_threshold(Xtr, w, rp.aoa_bootstrap, rp.seed)
+        dva, inside = aoa(tdi, Xva)
+        aoas.append({"medium": med, "metal": m, "threshold": tdi.threshold,
+                     "threshold_boot_p05": float(np.percentile(boot, 5)) if len(boot) else np.nan,
+                     "threshold_boot_p50": float(np.percentile(boot, 50)) if len(boot) else np.nan,
+                     "threshold_boot_p95": float(np.percentile(boot, 95)) if len(boot) else np.nan,
+                     "train_di_max": float(tdi.train_di.max()), "validation_di": ";".join(f"{v:.4g}" for v in dva),
+                     "validation_inside_aoa": int(inside.sum()), "n_validation": len(dva)})
+        from ..provenance import atomic_path
+        with atomic_path(rf_dir() / "models" / f"{med}_{m}_aoa.npz") as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, mean=tdi.mean, sd=tdi.sd, weights=tdi.weights, train_scaled=tdi.train_scaled,
+                         d_bar=tdi.d_bar, threshold=tdi.threshold, train_di=tdi.train_di)
         save_forest(model, rf_dir() / "models" / f"{med}_{m}.npz",
                     {"medium": med, "metal": m, "features": FEATURES, "train_sites": sp.train,
                      "data_status": status, "provenance": prov.model_dump()})
@@ -74,6 +91,7 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
     mdf = pd.DataFrame(metrics)
     write_table(mdf, out / "metrics.csv", prov, float_format="%.6g")
     write_table(imp, out / "importance.csv", prov, float_format="%.6g")
+    write_table(pd.DataFrame(aoas), out / "aoa.csv", prov, float_format="%.6g")
     write_json({"searches": searches, "cv": "leave-one-out (10-fold impossible with 6-7 training sites)",
                 "scoring": "neg_mean_squared_error"}, out / "search.json", prov)
     return mdf
