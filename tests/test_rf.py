@@ -77,6 +77,8 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     for med_metal in ("soil_As", "water_Zn"):
         assert (paths.DATA_DERIVED / "rf" / "models" / f"{med_metal}.npz").exists()
         assert (paths.DATA_DERIVED / "rf" / "models" / f"{med_metal}_aoa.npz").exists()
+    iv = pd.read_csv(paths.DATA_DERIVED / "rf" / "intervals.csv")
+    assert len(iv) == 30 and (iv.lower <= iv.upper).all() and np.allclose(iv.guaranteed_coverage, 0.6)
     ao = pd.read_csv(paths.DATA_DERIVED / "rf" / "aoa.csv")
     assert len(ao) == 10 and (ao.threshold <= ao.train_di_max + 1e-12).all()
     assert (ao.threshold_boot_p05 <= ao.threshold_boot_p95).all()

@@ -87,6 +87,7 @@ class RFParams(_Strict):
     permutation_repeats: PositiveInt
     null_permutations: PositiveInt
     aoa_bootstrap: PositiveInt
+    interval_level: float = Field(gt=0, lt=1, description="nominal jackknife+ level; refused if n cannot support it")
     n_jobs: int = Field(ge=1, le=64)
 
 
