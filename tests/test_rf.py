@@ -105,3 +105,17 @@ def test_loso_and_null_by_hand():
     lr = leave_region_out(X, y, ["a", "a", "a", "b", "b", "b"], bp, 0)
     assert lr["n_regions"] == 2 and np.all(lr["pred"][:3] >= 30 - 1e-9)   # region a predicted from b only
     assert leave_region_out(X, y, ["a"] * 6, bp, 0) is None
+
+
+def test_loso_exact_hand_checked():
+    """Without bootstrap every tree is the full CART. x = (0, 0, 2, 4, 6, 8, 8), y = 10 x: every fold
+    keeps min 0 and max 8, so Min-Max scaling divides by 8 and all values and midpoint thresholds
+    are exact in float32. Leaving a site out, its x lies on the midpoint between its neighbours and
+    goes left (x <= t): predictions (0, 0, 0, 20, 40, 80, 80); residuals (0, 0, -20, -20, -20, 0, 0)
+    -> SS_res = 1200; mean 40, SS_tot = 4 x 1600 + 2 x 400 = 7200 -> R2 = 1 - 1200/7200 = 5/6."""
+    from tarimhm.rf.validation import loso
+    x = np.array([0.0, 0, 2, 4, 6, 8, 8])
+    X = np.column_stack([x, np.zeros((7, 3))])
+    r = loso(X, 10 * x, {"rf__n_estimators": 3, "rf__bootstrap": False}, 0)
+    np.testing.assert_array_equal(r["pred"], [0, 0, 0, 20, 40, 80, 80])
+    assert r["R2"] == pytest.approx(5 / 6)
