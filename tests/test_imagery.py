@@ -8,8 +8,7 @@ import rasterio
 from affine import Affine
 from pyproj import CRS
 
-from tarimhm.imagery import CLASSES, basin_grid, build_surrogate, paper_crs, site_spectra, surrogate_block
-from tarimhm.imagery.grid import Grid
+from tarimhm.imagery import basin_grid, build_surrogate, paper_crs, site_spectra, surrogate_block
 from tarimhm.imagery.sites import ImageryError
 from tarimhm.provenance import make_provenance
 

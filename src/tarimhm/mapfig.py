@@ -12,12 +12,12 @@ from matplotlib.path import Path as MPath
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from . import geo, paths
+from . import geo
 from .config import Params, params_hash
 from .imagery.grid import basin_grid, paper_crs, to_paper_crs
 from .imagery.surrogate import _elevation
 from .provenance import combine_status, make_provenance
-from .sites import load_sites, site_table_path
+from .sites import load_sites, site_table_source
 from .viz import footer, save_figure, use_style
 
 __all__ = ["render_fig1"]
@@ -113,8 +113,7 @@ def render_fig1(params: Params, script: Path) -> list[Path]:
     use_style()
     fig, status = fig1()
     ins = [geo.geo_path(k) for k in ("basin", "prefectures", "rivers", "lakes", "dem")]
-    ins += [site_table_path(m, "real") if site_table_path(m, "real").exists() else site_table_path(m, "used")
-            for m in ("soil", "water")]
+    ins += [site_table_source(m) for m in ("soil", "water")]
     prov = make_provenance(script, params_hash(params), ins, status,
                            note="Fig. 1 study area; site coordinates approximate unless real")
     footer(fig, prov, "Fig. 1 study area · site positions approximate (the paper publishes no coordinates)")

@@ -1,18 +1,16 @@
 """Stage 05: statistics of the site tables and their audit against Sect. 3.1 / 3.3 and Tables 7-8."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import paths
 from .config import Params, params_hash
 from .provenance import atomic_write_text, combine_status, make_provenance, write_json, write_table
 from .reported import Reported
-from .risk.audit import verdict
-from .sites import load_sites, site_table_path
+from .risk.audit import share_verdict, verdict
+from .sites import load_sites, site_table_source
 from .stats import METALS, correlations, describe, iqr_outliers, levene_by, normality, pca_varimax
 
 __all__ = ["run_statistics", "stats_dir", "audit_statistics", "basis_map"]
@@ -57,8 +55,7 @@ def _row(rec, value, method, basis, status, tol_abs=None, n_sites=None):
     if tol_abs is not None:
         v = "reproduced" if abs(value - rec.value) <= tol_abs else f"differs by {value - rec.value:+.3f}"
     elif rec.stat == "share" and n_sites:
-        v = "reproduced" if round(value * n_sites / 100) == round(rec.value * n_sites / 100) else \
-            f"differs ({value * n_sites / 100:.0f} vs {rec.value * n_sites / 100:.1f} of {n_sites} sites)"
+        v = share_verdict(rec.value, value, n_sites)
     else:
         v = verdict(rec.value, value)
     b = "independent (real site data)" if status == "real" else basis.get(rec.id, "independent of the fit")
@@ -136,8 +133,7 @@ def background_comparison(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame
 def run_statistics(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     soil, water = load_sites("soil"), load_sites("water")
     status = combine_status(*soil.data_status, *water.data_status)
-    ins = [paths.REPORTED, paths.PARAMS] + [site_table_path(m, "real") if site_table_path(m, "real").exists()
-                                            else site_table_path(m, "used") for m in ("soil", "water")]
+    ins = [paths.REPORTED, paths.PARAMS] + [site_table_source(m) for m in ("soil", "water")]
     if (paths.SITES / "residuals.csv").exists():
         ins.append(paths.SITES / "residuals.csv")
     prov = make_provenance(script, params_hash(params), ins, status)

@@ -54,6 +54,10 @@ class Grid:
             for c in range(0, self.width, tile):
                 yield r, c, min(tile, self.height - r), min(tile, self.width - c)
 
+    def block_transform(self, row_off: int, col_off: int) -> Affine:
+        """Transform of a block whose upper-left pixel is (row_off, col_off)."""
+        return self.transform @ Affine.translation(col_off, row_off)
+
     def centres(self, row_off: int, col_off: int, height: int, width: int):
         """x, y (paper CRS) of the pixel centres of a block, each shaped (height, width)."""
         cols = col_off + np.arange(width) + 0.5

@@ -74,7 +74,7 @@ def composite_block(items: list, grid: Grid, r: int, c: int, h: int, w: int, cfg
     """Cloud-masked per-pixel median (uint16 DN, 0 = no valid observation) of one grid block."""
     import odc.stac
     from odc.geo.geobox import GeoBox
-    gb = GeoBox((h, w), grid.transform @ grid.transform.translation(c, r), paper_crs().to_wkt())
+    gb = GeoBox((h, w), grid.block_transform(r, c), paper_crs().to_wkt())
     stack = np.full((len(items), 4, h, w), np.nan)
     for k, it in enumerate(items):
         ds = odc.stac.load([it], bands=list(cfg.assets.values()), geobox=gb,
@@ -124,8 +124,8 @@ def build_real_mosaic(path, grid: Grid, items: list, cfg: StacConfig, prov: Prov
             if stop_after is not None and new >= stop_after:
                 return None
             block = composite_block(items, grid, r, c, h, w, cfg)
-            inside = rasterize([(basin, 1)], out_shape=(h, w), transform=grid.transform @
-                               grid.transform.translation(c, r), fill=0, dtype="uint8").astype(bool)
+            inside = rasterize([(basin, 1)], out_shape=(h, w), transform=grid.block_transform(r, c), fill=0,
+                               dtype="uint8").astype(bool)
             dst.write(np.where(inside, block, 0), window=Window(c, r, w, h))
             done.add((r, c))
             new += 1

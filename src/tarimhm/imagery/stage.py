@@ -8,7 +8,7 @@ import pandas as pd
 from .. import geo, paths
 from ..config import Params, params_hash
 from ..provenance import combine_status, make_provenance, write_table
-from ..sites import METALS, load_sites, site_table_path
+from ..sites import METALS, load_sites, site_table_source
 from .grid import BANDS, basin_grid
 from .sites import site_spectra
 from .stac import StacConfig, build_real_mosaic, search_items
@@ -55,8 +55,7 @@ def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataF
         rows.append(t)
     table = pd.concat(rows, ignore_index=True)[["site_id", "medium", *BANDS, *METALS, "unit",
                                                 "concentration_status", "spectra_status", "data_status"]]
-    ins = [mpath] + [site_table_path(m, "real") if site_table_path(m, "real").exists() else site_table_path(m, "used")
-                     for m in ("soil", "water")]
+    ins = [mpath] + [site_table_source(m) for m in ("soil", "water")]
     prov_t = make_provenance(script, params_hash(params), ins, combine_status(*table.data_status),
                              note="training table: 3x3-window mean reflectance, bilinear at the site")
     write_table(table, paths.DATA_DERIVED / "imagery" / "training_table.csv", prov_t, float_format="%.6g")

@@ -12,6 +12,7 @@ the same bytes.
 """
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 import numpy as np
@@ -90,7 +91,7 @@ def _elevation(grid: Grid, r, c, h, w):
 def classify_block(grid: Grid, r: int, c: int, h: int, w: int) -> np.ndarray:
     """Land-cover class (uint8, see CLASSES) of a block of the grid."""
     L = _layers()
-    t = grid.transform @ grid.transform.translation(c, r)
+    t = grid.block_transform(r, c)
     elev, _, _ = _elevation(grid, r, c, h, w)
     inside = _burn(L["basin"], t, (h, w))
     cls = np.full((h, w), 5, np.uint8)
@@ -133,25 +134,15 @@ def build_masks(path, grid: Grid, prov: Provenance, tile: int = 512, progress: b
                             bits=";".join(f"{k}={v}" for k, v in MASK_BITS.items()))
             dst.set_band_description(1, "mask bits: 1 basin, 2 open water, 4 snow/ice")
             jobs = [(grid, r, c, h, w) for r, c, h, w in grid.windows(tile)]
-            if classes_path is not None:
-                src = rasterio.open(classes_path)
-                results = ((r, c, h, w, src.read(1, window=Window(c, r, w, h))) for _, r, c, h, w in jobs)
-                pool = None
-            elif workers > 1:
-                from concurrent.futures import ProcessPoolExecutor
-                src, pool = None, ProcessPoolExecutor(max_workers=workers)
-                results = pool.map(_classify_job, jobs, chunksize=4)
-            else:
-                src, pool, results = None, None, map(_classify_job, jobs)
-            try:
+            with contextlib.ExitStack() as stack:
+                if classes_path is not None:
+                    src = stack.enter_context(rasterio.open(classes_path))
+                    results = ((r, c, h, w, src.read(1, window=Window(c, r, w, h))) for _, r, c, h, w in jobs)
+                else:
+                    results = stack.enter_context(_ordered_map(_classify_job, jobs, workers))
                 for r, c, h, w, cls in tqdm(results, total=len(jobs), desc="masks", disable=not progress,
                                             leave=False):
                     dst.write(masks_from_classes(cls), 1, window=Window(c, r, w, h))
-            finally:
-                if src is not None:
-                    src.close()
-                if pool is not None:
-                    pool.shutdown(cancel_futures=True)
     write_sidecar(path, prov)
     return path
 
@@ -203,6 +194,21 @@ def surrogate_block(grid: Grid, r: int, c: int, h: int, w: int, seed: int) -> tu
     return out, cls
 
 
+@contextlib.contextmanager
+def _ordered_map(func, jobs, workers: int):
+    """Results of ``func`` over ``jobs`` in job order; computed by ``workers`` processes when > 1
+    (the caller writes them in order, so output does not depend on the worker count)."""
+    if workers <= 1:
+        yield map(func, jobs)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        yield pool.map(func, jobs, chunksize=4)
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
 def _block_job(args):
     grid, r, c, h, w, seed = args
     return r, c, h, w, surrogate_block(grid, r, c, h, w, seed)
@@ -231,20 +237,11 @@ def build_surrogate(path, grid: Grid, seed: int, prov: Provenance, tile: int = 5
                 dst.set_band_description(i, name)
             dstc.set_band_description(1, "land-cover class")
             jobs = [(grid, r, c, h, w, seed) for r, c, h, w in grid.windows(tile)]
-            if workers > 1:   # blocks computed in parallel, written in order by this process
-                from concurrent.futures import ProcessPoolExecutor
-                pool = ProcessPoolExecutor(max_workers=workers)
-                results = pool.map(_block_job, jobs, chunksize=4)
-            else:
-                pool, results = None, map(_block_job, jobs)
-            try:
+            with _ordered_map(_block_job, jobs, workers) as results:
                 for r, c, h, w, (bands, cls) in tqdm(results, total=len(jobs), desc="surrogate mosaic",
                                                      disable=not progress, leave=False):
                     dst.write(bands, window=Window(c, r, w, h))
                     dstc.write(cls, 1, window=Window(c, r, w, h))
-            finally:
-                if pool is not None:
-                    pool.shutdown(cancel_futures=True)
     write_sidecar(path, prov)
     write_sidecar(classes_path or str(path).replace(".tif", "_classes.tif"), prov)
     return path

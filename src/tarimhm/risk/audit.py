@@ -12,7 +12,7 @@ from ..reported import Reported
 from .assess import METALS, site_summary, soil_indices, soil_risk, water_indices, water_risk
 from .profiles import Profile
 
-__all__ = ["audit_profile", "water_checks", "verdict", "standards", "backgrounds"]
+__all__ = ["audit_profile", "water_checks", "verdict", "share_verdict", "standards", "backgrounds"]
 
 
 def verdict(reported: float, reproduced: float, tol: float = 0.01) -> str:
@@ -37,11 +37,15 @@ def standards(rep: Reported) -> dict[str, dict[str, float]]:
             for c in ("III", "V")}
 
 
+def share_verdict(reported: float, reproduced: float, n_sites: int) -> str:
+    """Verdict for a share of sites (%), compared as whole site counts."""
+    if round(reproduced * n_sites / 100) == round(reported * n_sites / 100):
+        return "reproduced"
+    return f"differs ({reproduced * n_sites / 100:.0f} vs {reported * n_sites / 100:.1f} of {n_sites} sites)"
+
+
 def _row(rec, profile, value, method, n_sites=None):
-    v = verdict(rec.value, value)
-    if rec.stat == "share" and n_sites:  # shares of sites: compare as site counts
-        v = "reproduced" if round(value * n_sites / 100) == round(rec.value * n_sites / 100) else \
-            f"differs ({value * n_sites / 100:.0f} vs {rec.value * n_sites / 100:.1f} of {n_sites} sites)"
+    v = share_verdict(rec.value, value, n_sites) if rec.stat == "share" and n_sites else verdict(rec.value, value)
     return {"reported_id": rec.id, "locator": rec.locator, "quantity": rec.quantity, "medium": rec.medium,
             "group": rec.group, "metal": rec.metal, "site": rec.site, "stat": rec.stat, "reported": rec.value,
             "profile": profile, "reproduced": value,

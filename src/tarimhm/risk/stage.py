@@ -9,8 +9,8 @@ from .. import paths
 from ..config import Params, params_hash
 from ..provenance import atomic_write_text, combine_status, make_provenance, write_json, write_table
 from ..reported import Reported
-from ..sites import load_sites, site_table_path
-from .assess import METALS, site_summary, soil_indices, soil_risk, water_indices, water_risk
+from ..sites import load_sites, site_table_source
+from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
 from .audit import audit_profile, backgrounds, standards, water_checks
 from .calibrate import GRID_PATH, calibrate
 from .profiles import Profile, list_profiles, load_profile
@@ -23,11 +23,7 @@ def risk_dir(profile: str) -> Path:
 
 
 def _inputs(prof_path: Path) -> list[Path]:
-    ins = [paths.REPORTED, paths.PARAMS, prof_path]
-    for med in ("soil", "water"):
-        real = site_table_path(med, "real")
-        ins.append(real if real.exists() else site_table_path(med, "used"))
-    return ins
+    return [paths.REPORTED, paths.PARAMS, prof_path, *(site_table_source(m) for m in ("soil", "water"))]
 
 
 def compute(prof: Profile, rep: Reported, hpi_form: str):

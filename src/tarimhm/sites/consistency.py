@@ -18,6 +18,7 @@ from scipy import stats
 
 from ..reported import METALS, Reported
 from ..risk.indices import igeo_inverse
+from .targets import reported_loadings
 
 __all__ = ["Check", "run_checks", "checks_frame", "excluded_constraints", "conflict_map"]
 
@@ -131,7 +132,7 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
     p = rep.value(locator="Sect. 3.3.2 ¶1", quantity="pearson_p", metal="Pb-As")
     t = stats.t.ppf(1 - p / 2, n - 2)
     rcrit = float(t / np.sqrt(n - 2 + t * t))
-    L = _loadings(rep, "soil", "Table 7")
+    L = reported_loadings(rep, "soil")
     r_imp = float(L[METALS.index("Pb")] @ L[METALS.index("As")])
     out.append(Check("soil.pb_as_p_vs_table7", "Sect. 3.3.2 ¶1; Table 7",
                      f"'highly significant Pb-As correlation (p < {p})' needs |r| >= {rcrit:.3f} at n = {n}; the "
@@ -144,7 +145,7 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
 
     # 6. printed Pearson r vs the r implied by the loadings (1-2 components: an approximation)
     for med, table, loc in (("soil", "Table 7", "Sect. 3.3.2 ¶1"), ("water", "Table 8", "Sect. 3.3.2 ¶2")):
-        L = _loadings(rep, med, table)
+        L = reported_loadings(rep, med)
         for r in rep.find(locator=loc, quantity="pearson_r", medium=med):
             a, b = r.metal.split("-")
             imp = float(L[METALS.index(a)] @ L[METALS.index(b)])
@@ -157,7 +158,7 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
 
     # 7. loadings' sums of squares vs eigenvalues; variance % = eigenvalue / 5
     for med, table in (("soil", "Table 7"), ("water", "Table 8")):
-        L = _loadings(rep, med, table)
+        L = reported_loadings(rep, med)
         eig = [r.value for r in sorted(rep.find(locator=table, quantity="pca_eigenvalue"), key=lambda r: r.cls)]
         ss = float((L ** 2).sum())
         out.append(Check(f"{med}.loadings_ss_vs_eigenvalues", table,
@@ -250,14 +251,6 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
                          f"{r.quantity} {r.medium} {r.metal} in the text vs Table 4", "text", r.value, "Table 4",
                          t4.value, _verdict(r.value == t4.value)))
     return out
-
-
-def _loadings(rep: Reported, medium: str, table: str) -> np.ndarray:
-    recs = rep.find(locator=table, quantity="pca_loading", medium=medium)
-    L = np.zeros((len(METALS), max(r.cls for r in recs)))
-    for r in recs:
-        L[METALS.index(r.metal), r.cls - 1] = r.value
-    return L
 
 
 def checks_frame(checks: list[Check]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from ..reported import Reported
 from .consistency import checks_frame, conflict_map, excluded_constraints, run_checks
 from .locate import locate_sites, load_site_locations
 from .reconstruct import reconstruct, residual_table
-from .schema import COLUMNS, METALS, UNITS, read_site_table, site_table_path, validate_site_table
+from .schema import COLUMNS, UNITS, read_site_table, site_table_path, validate_site_table
 from .targets import SITE_IDS
 
 __all__ = ["run_reconstruction"]

@@ -24,8 +24,8 @@ from tqdm.auto import tqdm
 
 from ..config import ReconstructionParams
 from ..reported import Reported
-from .schema import METALS, UNITS
-from .targets import SITE_IDS, Target, build_targets
+from .schema import METALS
+from .targets import SITE_IDS, Target, build_targets, reported_loadings
 
 __all__ = ["Reconstruction", "reconstruct", "residual_table"]
 
@@ -54,17 +54,6 @@ def _objective(targets: list[Target], p: ReconstructionParams, shape):
         C = np.exp(x.reshape(shape))
         return np.concatenate([w * np.atleast_1d(t.residuals(C)) for t, w in fitted])
     return fun
-
-
-def _loadings(rep: Reported, medium: str) -> np.ndarray:
-    """Varimax loadings of Table 7 (soil) or 8 (water), metals x components."""
-    table = "Table 7" if medium == "soil" else "Table 8"
-    recs = rep.find(locator=table, quantity="pca_loading", medium=medium)
-    n_pc = max(r.cls for r in recs)
-    L = np.zeros((len(METALS), n_pc))
-    for r in recs:
-        L[METALS.index(r.metal), r.cls - 1] = r.value
-    return L
 
 
 def _start(rng, means, L, targets, sites, spread):
@@ -121,7 +110,9 @@ def reconstruct(rep: Reported, medium: str, p: ReconstructionParams, exclude: se
     """
     sites = SITE_IDS[medium]
     targets = build_targets(rep, medium, p.count_margin, p.hpi_form)
-    unknown = set(exclude) - {t.cid for t in rep_targets_all(rep, p)}
+    # ids are prefixed by their medium; the other medium's ids are checked when it is fitted
+    unknown = {c for c in exclude if not c.startswith(tuple(f"{m}." for m in SITE_IDS))}
+    unknown |= {c for c in exclude if c.startswith(f"{medium}.")} - {t.cid for t in targets}
     if unknown:
         raise ValueError(f"exclude names unknown constraint ids: {sorted(unknown)}")
     for t in targets:
@@ -132,7 +123,7 @@ def reconstruct(rep: Reported, medium: str, p: ReconstructionParams, exclude: se
     fun = _objective(targets, p, shape)
     # one seed per medium, derived from the configured seed, so soil and water are independent
     rng = np.random.default_rng([p.seed, 0 if medium == "soil" else 1])
-    loadings = _loadings(rep, medium)
+    loadings = reported_loadings(rep, medium)
     starts = [_start(rng, means, loadings, targets, sites, p.start_spread) for _ in range(p.n_starts)]
     with threadpool_limits(1):  # tiny matrices: BLAS threads only add overhead
         best, costs = _fit_starts(fun, starts, p, medium, progress)
@@ -140,11 +131,6 @@ def reconstruct(rep: Reported, medium: str, p: ReconstructionParams, exclude: se
     df = pd.DataFrame(C, columns=list(METALS))
     df.insert(0, "site_id", sites)
     return Reconstruction(medium, df, targets, float(best.cost), costs, int(np.argmin(costs)))
-
-
-def rep_targets_all(rep: Reported, p: ReconstructionParams) -> list[Target]:
-    """Targets of both media (to validate constraint ids)."""
-    return [t for m in SITE_IDS for t in build_targets(rep, m, p.count_margin, p.hpi_form)]
 
 
 def residual_table(rec: Reconstruction, p: ReconstructionParams, conflicts: dict[str, list[str]]) -> pd.DataFrame:
@@ -175,6 +161,3 @@ def residual_table(rec: Reconstruction, p: ReconstructionParams, conflicts: dict
         })
     return pd.DataFrame(rows)
 
-
-def unit_of(medium: str) -> str:
-    return UNITS[medium]

@@ -19,7 +19,7 @@ from .. import paths
 from .._errors import SiteTableError
 
 __all__ = ["COLUMNS", "METALS", "UNITS", "read_site_table", "validate_site_table", "load_sites",
-           "site_table_path"]
+           "site_table_path", "site_table_source"]
 
 METALS: tuple[str, ...] = ("As", "Cd", "Pb", "Cu", "Zn")
 UNITS = {"soil": "mg/kg", "water": "µg/L"}
@@ -150,12 +150,18 @@ def read_site_table(path: Path | str, medium: str, data_status: str | None = Non
     return validate_site_table(df, medium, path, data_status)
 
 
+def site_table_source(medium: str) -> Path:
+    """The file the pipeline reads for one medium: the real table if present, else the stage-01 table."""
+    real = site_table_path(medium, "real")
+    return real if real.exists() else site_table_path(medium, "used")
+
+
 def load_sites(medium: str) -> pd.DataFrame:
     """The site table the pipeline uses: real (data_raw/sites) if present, else reconstructed."""
-    real = site_table_path(medium, "real")
-    if real.exists():
-        return read_site_table(real, medium, data_status="real")
-    used = site_table_path(medium, "used")
-    if not used.exists():
-        raise SiteTableError(f"{used}: not found; run `make sites` first (or put real tables in {real.parent})")
-    return read_site_table(used, medium)
+    src = site_table_source(medium)
+    if src == site_table_path(medium, "real"):
+        return read_site_table(src, medium, data_status="real")
+    if not src.exists():
+        raise SiteTableError(f"{src}: not found; run `make sites` first (or put real tables in "
+                             f"{site_table_path(medium, 'real').parent})")
+    return read_site_table(src, medium)

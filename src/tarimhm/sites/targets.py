@@ -22,7 +22,7 @@ from ..reported import Reported
 from ..risk.indices import hpi, igeo_inverse
 from .schema import METALS
 
-__all__ = ["Target", "build_targets", "SITE_IDS"]
+__all__ = ["Target", "build_targets", "reported_loadings", "SITE_IDS"]
 
 SITE_IDS = {"soil": [f"S{i}" for i in range(1, 11)], "water": [f"W{i}" for i in range(1, 10)]}
 _J = {m: j for j, m in enumerate(METALS)}
@@ -48,6 +48,16 @@ class Target:
         if self.error_kind == "rel":
             return (v - self.reported) / abs(self.reported)
         return v - self.reported
+
+
+def reported_loadings(rep: Reported, medium: str) -> np.ndarray:
+    """Varimax loadings of Table 7 (soil) or Table 8 (water), metals x components."""
+    table = "Table 7" if medium == "soil" else "Table 8"
+    recs = rep.find(locator=table, quantity="pca_loading", medium=medium)
+    L = np.zeros((len(METALS), max(r.cls for r in recs)))
+    for r in recs:
+        L[_J[r.metal], r.cls - 1] = r.value
+    return L
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -79,7 +89,6 @@ def build_targets(rep: Reported, medium: str, margin: float, hpi_form: str = "no
 
 def _common(rep: Reported, medium: str, margin: float, sites: list[str]) -> list[Target]:
     T: list[Target] = []
-    n = len(sites)
     for m in METALS:
         r = rep.one(locator="Sect. 3.1 ¶2", quantity="concentration", medium=medium, metal=m)
         j = _J[m]
