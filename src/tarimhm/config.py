@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import field_validator, BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from . import paths
 from ._errors import ConfigError, format_pydantic
@@ -91,12 +91,27 @@ class RFParams(_Strict):
     n_jobs: int = Field(ge=1, le=64)
 
 
+class MapParams(_Strict):
+    tile: int = Field(ge=64, le=8192, description="tile size (pixels) of the basin prediction; multiple of 256")
+    workers: int = Field(ge=1, le=64, description="local processes computing tiles")
+    max_table_cells: int = Field(ge=1, description="largest exact lookup table (cells) before the traversal path")
+    cog_threads: int = Field(ge=1, le=64, description="GDAL threads compressing the COGs")
+
+    @field_validator("tile")
+    @classmethod
+    def _tile_multiple(cls, v):
+        if v % 256:
+            raise ValueError(f"must be a multiple of 256 (the GeoTIFF block size), got {v}")
+        return v
+
+
 class Params(_Strict):
     project: ProjectParams
     reconstruction: ReconstructionParams
     figures: FigureParams
     imagery: ImageryParams
     rf: RFParams
+    maps: MapParams
 
 
 def load_yaml(path: Path) -> dict:

@@ -15,29 +15,34 @@ import numpy as np
 
 from ..provenance import atomic_path
 
-__all__ = ["save_forest", "load_forest", "predict_exported"]
+__all__ = ["forest_arrays", "save_forest", "load_forest", "predict_exported", "save_loo", "load_loo"]
+
+_KEYS = ("scale_min", "scale_scale", "left", "right", "feature", "threshold", "value", "offsets")
+
+
+def forest_arrays(pipe) -> dict:
+    """Node arrays of a fitted scaler+forest pipeline (trees concatenated; ``offsets`` = tree starts)."""
+    sc, rf = pipe.named_steps["scale"], pipe.named_steps["rf"]
+    trees = [t.tree_ for t in rf.estimators_]
+    return {"scale_min": sc.min_, "scale_scale": sc.scale_,
+            "left": np.concatenate([t.children_left for t in trees]),
+            "right": np.concatenate([t.children_right for t in trees]),
+            "feature": np.concatenate([t.feature for t in trees]),
+            "threshold": np.concatenate([t.threshold for t in trees]),
+            "value": np.concatenate([t.value[:, 0, 0] for t in trees]),
+            "offsets": np.concatenate([[0], np.cumsum([t.node_count for t in trees])]).astype(np.int64)}
+
+
+def _savez(path: Path, arrays: dict) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
 
 
 def save_forest(pipe, path: Path | str, meta: dict) -> Path:
     path = Path(path)
-    sc, rf = pipe.named_steps["scale"], pipe.named_steps["rf"]
-    arrays = {"scale_min": sc.min_, "scale_scale": sc.scale_}
-    offsets = [0]
-    parts = {k: [] for k in ("left", "right", "feature", "threshold", "value")}
-    for t in rf.estimators_:
-        tr = t.tree_
-        parts["left"].append(tr.children_left)
-        parts["right"].append(tr.children_right)
-        parts["feature"].append(tr.feature)
-        parts["threshold"].append(tr.threshold)
-        parts["value"].append(tr.value[:, 0, 0])
-        offsets.append(offsets[-1] + tr.node_count)
-    for k, v in parts.items():
-        arrays[k] = np.concatenate(v)
-    arrays["offsets"] = np.asarray(offsets, np.int64)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+    rf = pipe.named_steps["rf"]
+    _savez(path, forest_arrays(pipe))
     meta = dict(meta, n_trees=len(rf.estimators_), params=rf.get_params(), format="tarimhm-forest-1",
                 features=list(getattr(pipe, "feature_names_in_", [])) or meta.get("features"))
     with atomic_path(path.with_suffix(".json")) as tmp:
@@ -73,3 +78,18 @@ def predict_exported(forest: dict, X) -> np.ndarray:
             node = np.where(leaf, node, nxt)
         y += val[node]
     return y / (len(off) - 1)
+
+
+def save_loo(pipes: list, resid, path: Path | str) -> Path:
+    """The jackknife+ leave-one-out forests of a model and their residuals |y_i - mu_-i(x_i)|, one npz."""
+    arrays = {"loo_resid": np.asarray(resid, float), "n_loo": np.asarray(len(pipes))}
+    for i, p in enumerate(pipes):
+        arrays.update({f"loo{i}_{k}": v for k, v in forest_arrays(p).items()})
+    _savez(Path(path), arrays)
+    return Path(path)
+
+
+def load_loo(path: Path | str) -> tuple[list[dict], np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        n = int(z["n_loo"])
+        return [{k: z[f"loo{i}_{k}"] for k in _KEYS} for i in range(n)], z["loo_resid"]

@@ -21,7 +21,7 @@ import numpy as np
 
 from .inversion import make_pipeline
 
-__all__ = ["max_level", "guaranteed_coverage", "jackknife_plus"]
+__all__ = ["max_level", "guaranteed_coverage", "jackknife_plus", "loo_fits"]
 
 
 def max_level(n: int) -> float:
@@ -34,8 +34,21 @@ def guaranteed_coverage(level: float) -> float:
     return max(0.0, 1 - 2 * (1 - level))
 
 
-def jackknife_plus(X, y, X_new, best_params: dict, seed: int, level: float):
-    """(lower, upper) at nominal ``level``; raises ValueError if n cannot support the level."""
+def loo_fits(X, y, best_params: dict, seed: int) -> tuple[list, np.ndarray]:
+    """The n leave-one-out pipelines mu_-i and their residuals R_i = |y_i - mu_-i(x_i)|."""
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    hp = {k.removeprefix("rf__"): v for k, v in best_params.items()}
+    models, resid = [], np.empty(len(y))
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        models.append(make_pipeline(seed, **hp).fit(X[keep], y[keep]))
+        resid[i] = abs(y[i] - models[-1].predict(X[i:i + 1])[0])
+    return models, resid
+
+
+def jackknife_plus(X, y, X_new, best_params: dict, seed: int, level: float, fits=None):
+    """(lower, upper) at nominal ``level``; raises ValueError if n cannot support the level.
+    ``fits``: the (models, residuals) of :func:`loo_fits`, to reuse."""
     X, y, X_new = np.asarray(X, float), np.asarray(y, float), np.asarray(X_new, float)
     n = len(y)
     alpha = 1 - level
@@ -45,12 +58,9 @@ def jackknife_plus(X, y, X_new, best_params: dict, seed: int, level: float):
         raise ValueError(f"a {100 * level:.0f} % jackknife+ interval is infinite with n = {n}; the largest finite "
                          f"level is {100 * max_level(n):.1f} % (guaranteed coverage "
                          f"{100 * guaranteed_coverage(max_level(n)):.0f} %)")
-    hp = {k.removeprefix("rf__"): v for k, v in best_params.items()}
+    models, resid = fits if fits is not None else loo_fits(X, y, best_params, seed)
     lo_vals, hi_vals = np.empty((n, len(X_new))), np.empty((n, len(X_new)))
-    for i in range(n):
-        keep = np.arange(n) != i
-        model = make_pipeline(seed, **hp).fit(X[keep], y[keep])
-        r = abs(y[i] - model.predict(X[i:i + 1])[0])
+    for i, (model, r) in enumerate(zip(models, resid)):
         mu = model.predict(X_new)
         lo_vals[i], hi_vals[i] = mu - r, mu + r
     return np.sort(lo_vals, axis=0)[k_lo - 1], np.sort(hi_vals, axis=0)[k_hi - 1]

@@ -14,9 +14,9 @@ from .. import paths
 from ..config import Params, params_hash
 from ..provenance import make_provenance, write_json, write_table
 from ..reported import Reported
-from .export import save_forest
+from .export import save_forest, save_loo
 from .aoa import aoa, bootstrap_threshold, train_di
-from .intervals import guaranteed_coverage, jackknife_plus, max_level
+from .intervals import guaranteed_coverage, jackknife_plus, loo_fits, max_level
 from .inversion import FEATURES, dedup_search, fit_model
 
 __all__ = ["run_rf", "rf_dir", "run_validation"]
@@ -70,8 +70,10 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
                      "threshold_boot_p95": float(np.percentile(boot, 95)) if len(boot) else np.nan,
                      "train_di_max": float(tdi.train_di.max()), "validation_di": ";".join(f"{v:.4g}" for v in dva),
                      "validation_inside_aoa": int(inside.sum()), "n_validation": len(dva)})
+        fits = loo_fits(Xtr, ytr, s["best_params"], rp.seed)
+        save_loo(fits[0], fits[1], rf_dir() / "models" / f"{med}_{m}_loo.npz")
         try:
-            lo, hi = jackknife_plus(Xtr, ytr, Xva, s["best_params"], rp.seed, rp.interval_level)
+            lo, hi = jackknife_plus(Xtr, ytr, Xva, s["best_params"], rp.seed, rp.interval_level, fits=fits)
             note = ""
         except ValueError as exc:       # level beyond what n supports: refused, said so
             lo = hi = np.full(len(yva), np.nan)

@@ -1,0 +1,207 @@
+"""Forests compiled into exact per-pixel lookups over the raw uint16 DN of the mosaic.
+
+A fitted pipeline (Min-Max scaler + random forest over the 4 bands) sends a pixel left at a
+node iff ``float32(x * scale + min) <= threshold`` with x = DN * 1e-4 (the DN -> reflectance
+rule of the training spectra, :func:`tarimhm.imagery.sites.site_spectra`). That expression is
+monotone in DN, so every split is a *cut* in DN: go left iff ``DN < cut``, where cut is the
+first DN whose float32 value exceeds the threshold (found on all 65,536 DNs, so float32
+rounding at the threshold is reproduced, not approximated). The union of the cuts of all forests
+of a model (the reference forest and its jackknife+ leave-one-out forests) splits each band into
+cells; the model is constant on every product cell. Two exact paths follow:
+
+* **table** (when the product of cell counts is at most ``max_cells``): the forest is evaluated
+  once per cell; a pixel then costs four 65,536-entry lookups (DN -> strided cell offset), a
+  sum and one gather of (mean, variance, lower, upper);
+* **traversal** (otherwise; bootstrapping can make up to C(n, 2) cuts per band): every tree is
+  walked per pixel on the integer cuts by a compiled kernel.
+
+Both give scikit-learn's values bit for bit (mean as ``ForestRegressor.predict`` with n_jobs=1,
+variance of the per-tree predictions summed in tree order; tested on adversarial DNs).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import kernels
+
+__all__ = ["REFLECTANCE_SCALE", "NODATA_DN", "forest_arrays", "dn_to_reflectance", "CompiledModel",
+           "compile_model", "reference_mean_var", "DIModel", "compile_di", "OUTPUTS"]
+
+from ..rf.export import forest_arrays  # noqa: E402  (re-exported: pipeline -> node arrays)
+
+REFLECTANCE_SCALE = 1e-4       # DN = 10000 x reflectance (Sentinel-2 L2A, baseline-harmonised)
+NODATA_DN = 0
+N_DN = 65536
+OUTPUTS = ("mean", "variance", "lower", "upper")
+
+
+def dn_to_reflectance(dn) -> np.ndarray:
+    """The one DN -> reflectance rule (as the site spectra: ``DN * 1e-4`` in float64)."""
+    return np.asarray(dn).astype(np.float64) * REFLECTANCE_SCALE
+
+
+def _scaled_f32(forest: dict, band: int) -> np.ndarray:
+    """float32 feature value the forest compares, for every DN 0..65535 of one band."""
+    x = dn_to_reflectance(np.arange(N_DN)) * forest["scale_scale"][band] + forest["scale_min"][band]
+    return x.astype(np.float32)
+
+
+def _node_cuts(forest: dict) -> np.ndarray:
+    """Per node, the first DN that goes right (float32(x(DN)) > threshold); -1 at leaves."""
+    cut = np.full(len(forest["left"]), -1, np.int64)
+    split = forest["left"] != -1
+    for b in range(len(forest["scale_min"])):
+        on_b = split & (forest["feature"] == b)
+        if on_b.any():
+            # searchsorted on float64 copies: scikit-learn compares float32 features with float64
+            # thresholds, so the comparison is made in float64
+            cut[on_b] = np.searchsorted(_scaled_f32(forest, b).astype(np.float64), forest["threshold"][on_b],
+                                        side="right")
+    return cut
+
+
+@dataclass
+class CompiledModel:
+    """An exact, compiled model: ``predict(dn)`` -> (4, h, w) mean, variance, lower, upper."""
+    path: str                         # "table" or "traversal"
+    cuts: list                        # per band, the sorted union of DN cuts
+    n_cells: int                      # product of per-band cell counts (whether tabulated or not)
+    luts: np.ndarray | None = None    # (4, 65536) int32: strided cell offset of each DN
+    table: np.ndarray | None = None   # (n_cells, 4) float64
+    nodes: dict = field(default_factory=dict)   # traversal arrays
+    n_loo: int = 0
+    level: float | None = None
+    _tables: dict = field(default_factory=dict, repr=False)
+
+    def predict(self, dn: np.ndarray, dtype=np.float64, outputs: int = 4) -> np.ndarray:
+        """dn: (4, h, w) uint16 -> (outputs, h, w) of ``dtype``: the first ``outputs`` of
+        mean, variance, lower, upper (NaN where any band is nodata)."""
+        dn = np.ascontiguousarray(dn, np.uint16)
+        if dn.ndim != 3 or dn.shape[0] != 4:
+            raise ValueError(f"expected a (4, h, w) DN block (B02, B03, B04, B08), got shape {dn.shape}")
+        _, h, w = dn.shape
+        out = np.empty((outputs, h, w), dtype)
+        if self.path == "table":
+            if self._tables.get(dtype) is None:
+                self._tables[dtype] = np.ascontiguousarray(self.table.astype(dtype))
+            kernels.lut_predict(dn, self.luts, self._tables[dtype], NODATA_DN, out)
+            return out
+        flat = dn.reshape(4, -1).T.copy()
+        res = self._eval(flat)
+        res[(flat == NODATA_DN).any(axis=1)] = np.nan
+        out[:] = res[:, :outputs].T.reshape(outputs, h, w)
+        return out
+
+    def _eval(self, dn_rows: np.ndarray) -> np.ndarray:
+        n = self.nodes
+        return kernels.forest_eval(np.ascontiguousarray(dn_rows, np.int64), n["left"], n["right"], n["band"],
+                                   n["cut"], n["value"], n["tree_start"], n["forest_trees"], n["loo_resid"],
+                                   n["k_lo"], n["k_hi"])
+
+    def summary(self) -> dict:
+        return {"path": self.path, "n_cells": int(self.n_cells), "cuts_per_band": [len(c) for c in self.cuts],
+                "n_loo_forests": self.n_loo, "interval_level": self.level}
+
+
+def _jk_ranks(n: int, level: float) -> tuple[int, int]:
+    alpha = 1 - level
+    return math.floor(alpha * (n + 1)), math.ceil((1 - alpha) * (n + 1))
+
+
+def compile_model(forest: dict, loo: list[dict] | None = None, loo_resid=None, level: float | None = None,
+                  max_cells: int = 2 ** 22) -> CompiledModel:
+    """Compile the reference ``forest`` (and its jackknife+ LOO forests with residuals |y_i - mu_-i(x_i)|).
+
+    Intervals are compiled only when the level is finite for n = len(loo) (else lower/upper are NaN).
+    """
+    loo = list(loo or [])
+    forests = [forest, *loo]
+    nb = len(forest["scale_min"])
+    cuts_nodes = [_node_cuts(f) for f in forests]
+    cuts = []
+    for b in range(nb):
+        cb = np.concatenate([c[(f["left"] != -1) & (f["feature"] == b)] for f, c in zip(forests, cuts_nodes)])
+        cuts.append(np.unique(cb[(cb > 0) & (cb < N_DN)]))
+    # concatenate every forest's nodes; node indices stay tree-relative (kernel adds tree_start)
+    tree_start, forest_trees, base = [], [0], 0
+    for f in forests:
+        off = f["offsets"]
+        tree_start += list(base + off[:-1])
+        forest_trees.append(forest_trees[-1] + len(off) - 1)
+        base += int(off[-1])
+    k_lo = k_hi = 0
+    resid = np.zeros(0)
+    if loo:
+        k_lo, k_hi = _jk_ranks(len(loo), level)
+        if k_lo < 1 or k_hi > len(loo):       # level not supported by n: no interval (said in summary)
+            loo, forests, cuts_nodes = [], [forest], cuts_nodes[:1]
+            forest_trees = forest_trees[:2]
+            k_lo = k_hi = 0
+        else:
+            resid = np.asarray(loo_resid, float)
+    sel = slice(0, len(forests))
+    nodes = {"left": np.concatenate([f["left"] for f in forests[sel]]).astype(np.int64),
+             "right": np.concatenate([f["right"] for f in forests[sel]]).astype(np.int64),
+             "band": np.clip(np.concatenate([f["feature"] for f in forests[sel]]), 0, None).astype(np.int64),
+             "cut": np.concatenate(cuts_nodes[sel]).astype(np.int64),
+             "value": np.concatenate([f["value"] for f in forests[sel]]).astype(np.float64),
+             "tree_start": np.asarray(tree_start[:forest_trees[-1]], np.int64),
+             "forest_trees": np.asarray(forest_trees, np.int64), "loo_resid": resid,
+             "k_lo": int(k_lo), "k_hi": int(k_hi)}
+    sizes = [len(c) + 1 for c in cuts]
+    n_cells = int(np.prod(sizes, dtype=object))
+    model = CompiledModel(path="traversal", cuts=cuts, n_cells=n_cells, nodes=nodes, n_loo=len(loo),
+                          level=level if loo else None)
+    if n_cells <= max_cells:
+        strides = np.cumprod([1, *sizes[::-1]])[:-1][::-1]          # row-major over bands
+        dns = np.arange(N_DN)
+        model.luts = np.stack([np.searchsorted(c, dns, side="right") * s for c, s in zip(cuts, strides)]
+                              ).astype(np.int32)
+        reps = [np.concatenate([[1], c]) for c in cuts]             # first DN of each cell (DN 0 is nodata)
+        grid = np.stack(np.meshgrid(*reps, indexing="ij"), axis=-1).reshape(-1, nb)
+        model.table = model._eval(grid)
+        model.path = "table"
+    return model
+
+
+def reference_mean_var(pipe, X) -> np.ndarray:
+    """scikit-learn reference: (N, 2) forest mean (``pipe.predict``) and variance of the per-tree
+    predictions (each tree's own ``predict``, accumulated in tree order)."""
+    rf = pipe.named_steps["rf"]
+    Xs = pipe.named_steps["scale"].transform(np.asarray(X, float)).astype(np.float32)
+    per_tree = [t.predict(Xs) for t in rf.estimators_]
+    mean = pipe.predict(np.asarray(X, float))
+    acc = np.zeros(len(Xs))
+    for p in per_tree:
+        d = p - mean
+        acc += d * d
+    return np.column_stack([mean, acc / len(per_tree)])
+
+
+@dataclass
+class DIModel:
+    """Per-band lookup tables for the dissimilarity index of one model (Meyer & Pebesma 2021)."""
+    sq: np.ndarray          # (n_train, 4, 65536): (u_b(DN) - z_jb)^2
+    d_bar: float
+    threshold: float
+
+    def di(self, dn: np.ndarray, dtype=np.float64) -> np.ndarray:
+        dn = np.ascontiguousarray(dn, np.uint16)
+        out = np.empty(dn.shape[1:], dtype)
+        kernels.di_lut(dn, self.sq, self.d_bar, NODATA_DN, out)
+        return out
+
+
+def compile_di(aoa: dict) -> DIModel:
+    """From the ``*_aoa.npz`` arrays (mean, sd, weights, train_scaled, d_bar, threshold): the scaled
+    coordinate of every DN per band, u = (x - mean) / sd * w as :class:`tarimhm.rf.aoa.TrainDI`
+    scales, squared against each training point. Sums run over bands in order, as scipy's cdist."""
+    x = dn_to_reflectance(np.arange(N_DN))
+    u = (x[None, :] - np.asarray(aoa["mean"])[:, None]) / np.asarray(aoa["sd"])[:, None] * \
+        np.asarray(aoa["weights"])[:, None]                      # (4, 65536)
+    z = np.asarray(aoa["train_scaled"])                          # (n, 4)
+    sq = (u[None, :, :] - z[:, :, None]) ** 2
+    return DIModel(np.ascontiguousarray(sq), float(aoa["d_bar"]), float(aoa["threshold"]))
