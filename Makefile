@@ -44,7 +44,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Reproduce every table and figure available so far (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites calibration audit-risk statistics imagery rf rf-validation tables figures
+all: check-data reported sites calibration audit-risk statistics imagery rf rf-validation maps tables figures
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -116,10 +116,22 @@ rf-validation: $(D)/rf/validation.csv
 $(D)/rf/validation.csv: analysis/08_rf_validation.py $(RF_SRC) $(D)/rf/metrics.csv | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-## Speed of the deduplicated grid search against naive GridSearchCV, same run, all 10 models
+RASTER_SRC := $(CORE) $(wildcard src/tarimhm/raster/*.py) src/tarimhm/rf/export.py src/tarimhm/imagery/stage.py
+SCHEDULER ?=
+
+## Basin maps at 60 m: compiled exact forests, tiled prediction, COGs (SCHEDULER=tcp://host:8786 for dask)
+.PHONY: maps
+maps: $(D)/maps/timings.json
+$(D)/maps/timings.json: analysis/09_maps.py $(RASTER_SRC) $(D)/rf/metrics.csv $(D)/imagery/training_table.csv \
+		paper/reported.yaml $(PARAMS) | $(STAMP)
+	$(PY) $< --params $(PARAMS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+$(D)/maps/soil_summary.json $(D)/maps/water_summary.json: $(D)/maps/timings.json
+
+## Benchmarks, reference measured in the same run: grid search (dedup vs GridSearchCV) and map engine (compiled vs scikit-learn, basin time by phase)
 .PHONY: bench
-bench: $(D)/imagery/training_table.csv | $(STAMP)
+bench: $(D)/imagery/training_table.csv $(D)/rf/metrics.csv | $(STAMP)
 	$(PY) benchmarks/bench_grid_search.py --params $(PARAMS)
+	$(PY) benchmarks/bench_maps.py --params $(PARAMS)
 
 STATS_SRC := $(CORE) src/tarimhm/stats.py src/tarimhm/stats_stage.py src/tarimhm/sites/schema.py src/tarimhm/risk/audit.py
 
@@ -133,6 +145,10 @@ $(D)/stats/pca_soil.json: analysis/05_statistics.py $(STATS_SRC) $(SITE_TABLES) 
 DEPS_fig1_study_area := $(SITE_TABLES)
 DEPS_fig4_importance := $(D)/rf/metrics.csv src/tarimhm/rf/report.py
 DEPS_tab4_accuracy := $(D)/rf/metrics.csv
+DEPS_tab5_soil_classes := $(D)/maps/timings.json src/tarimhm/raster/report.py
+DEPS_tab6_water_classes := $(D)/maps/timings.json src/tarimhm/raster/report.py
+$(foreach f,fig6_soil_maps fig7_water_maps fig6unc_soil_uncertainty fig6aoa_soil_aoa fig7unc_water_uncertainty \
+	fig7aoa_water_aoa,$(eval DEPS_$(f) := $(D)/maps/timings.json src/tarimhm/raster/figures.py))
 DEPS_tab7_pca_soil := $(D)/stats/pca_soil.json
 DEPS_tab8_pca_water := $(D)/stats/pca_soil.json
 $(foreach f,fig5_composition fig8_correlation figS1_qq,$(eval DEPS_$(f) := $(D)/stats/pca_soil.json))

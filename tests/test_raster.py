@@ -179,7 +179,7 @@ def test_tile_counts_by_hand():
 
 
 # ---------------------------------------------------------------- engine on a small synthetic scene
-H, W = 150, 230
+H, W = 300, 560
 
 
 def _scene(tmp_path):
@@ -193,8 +193,8 @@ def _scene(tmp_path):
     dn[:, ~inside] = 0
     mask = inside.astype(np.uint8)
     mask[(abs(yy - 0.4 * xx - 30) <= 1) & inside] |= 2          # a river, 3 px wide
-    mask[((xx - 160) ** 2 + (yy - 40) ** 2 < 80) & inside] |= 2     # a lake
-    mask[(xx < 40) & (yy < 60) & inside] |= 4                     # snow
+    mask[((xx - 400) ** 2 + (yy - 80) ** 2 < 300) & inside] |= 2    # a lake
+    mask[(xx < 120) & (yy < 120) & inside] |= 4                   # snow
     prof = {"driver": "GTiff", "width": W, "height": H, "crs": "EPSG:32644",
             "transform": Affine(60, 0, 300000, 0, -60, 4500000), "tiled": True, "blockxsize": 64, "blockysize": 64}
     with rasterio.open(tmp_path / "mosaic.tif", "w", count=4, dtype="uint16", nodata=0, **prof) as d:
@@ -224,7 +224,7 @@ def _scene(tmp_path):
 def _spec(tmp_path, compiled, tile, name, medium="soil"):
     return MapSpec(medium=medium, metals=("As", "Cd"), mosaic=str(tmp_path / "mosaic.tif"),
                    masks=str(tmp_path / "masks.tif"), compiled=tuple(compiled), edges=((1.0, 3.0), (2.0,)),
-                   tile_dir=str(tmp_path / name), tile=tile, width=W, height=H)
+                   tile_dir=str(tmp_path / name), tile=tile, width=W, height=H, blocksize=128)
 
 
 def _build(spec, out, scheduler=None):
@@ -233,9 +233,9 @@ def _build(spec, out, scheduler=None):
         crs, tr = src.crs.to_wkt(), src.transform
     names = band_names(spec.metals)
     assemble(spec, out, "val", crs, tr, {"tarimhm_data_status": "surrogate"}, [{"x": "1"}] * len(names),
-             ["mg/kg"] * len(names), threads=1, blocksize=64)
+             ["mg/kg"] * len(names), threads=1)
     assemble(spec, str(out).replace(".tif", "_aoa.tif"), "aoa", crs, tr, {"tarimhm_data_status": "surrogate"},
-             [{}] * 2, [""] * 2, threads=1, blocksize=64)
+             [{}] * 4, ["1", ""] * 2, threads=1)
     return out
 
 
@@ -245,38 +245,47 @@ def _untiled_reference(tmp_path, compiled, medium="soil"):
         dn = np.pad(s.read(), ((0, 0), (2, 2), (2, 2)))
     with rasterio.open(tmp_path / "masks.tif") as s:
         dom = post.domain(np.pad(s.read(1), 2), medium)
-    bands = []
+    bands, dis, aoas = [], [], []
     for cpath in compiled:
         cm, dm, meta = load_compiled(cpath)
         res = post.postprocess(cm.predict(dn, np.float32), dm.di(dn[:, 2:-2, 2:-2]), dom, meta["p99"],
                                dm.threshold)
         bands.append(res["bands"])
-    return np.concatenate(bands)
+        dis.append(res["di"])
+        aoas.append(res["aoa"])
+    return np.concatenate(bands), post.encode_applicability(np.stack(dis), np.stack(aoas))
 
 
 def test_tiled_equals_untiled_and_cog_structure(tmp_path):
     compiled = _scene(tmp_path)
-    ref = _untiled_reference(tmp_path, compiled)
+    ref, app = _untiled_reference(tmp_path, compiled)
     assert np.isfinite(ref[0]).sum() > 1000 and np.isnan(ref[0]).sum() > 1000
     outs = {}
-    for tile in (64, 100, 512):                       # 512 > scene: a single tile
+    for tile in (64, 100, 128, 1024):                 # 1024 > scene: a single tile; 100 is not aligned
         outs[tile] = _build(_spec(tmp_path, compiled, tile, f"t{tile}"), tmp_path / f"map_{tile}.tif")
         with rasterio.open(outs[tile]) as s:
             np.testing.assert_array_equal(s.read(), ref)
-    b = [p.read_bytes() for p in outs.values()]
-    assert b[0] == b[1] == b[2]
+        with rasterio.open(str(outs[tile]).replace(".tif", "_aoa.tif")) as s:
+            np.testing.assert_array_equal(s.read(), app)
+    # tiles aligned to the overview factors give the same bytes, overviews included
+    assert outs[64].read_bytes() == outs[128].read_bytes() == outs[1024].read_bytes()
     with rasterio.open(outs[64]) as s:
         assert s.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
-        assert s.compression.name == "zstd" and s.block_shapes[0] == (64, 64)
-        assert s.overviews(1), "COG has no overviews"
+        assert s.compression.name == "zstd" and s.block_shapes[0] == (128, 128)
+        assert s.overviews(1) == [2, 4, 8], "COG overviews missing"
+        ov = s.read(1, out_shape=(1, -(-H // 4), -(-W // 4)))   # read from the 1/4 overview
+        assert np.isfinite(ov).sum() > 50
         assert s.descriptions == tuple(band_names(("As", "Cd")))
         assert s.units[0] == "mg/kg" and np.isnan(s.nodata)
         assert s.tags()["tarimhm_data_status"] == "surrogate"
         assert s.count == 2 * len(PRODUCTS)
     with rasterio.open(str(outs[64]).replace(".tif", "_aoa.tif")) as s:
         a = s.read()
-        assert s.nodata == 255 and set(np.unique(a)) <= {0, 1, 255}
-        np.testing.assert_array_equal(a[0] == 255, np.isnan(ref[0 * len(PRODUCTS) + 4]))
+        assert s.nodata == 65535 and s.descriptions == tuple(band_names(("As", "Cd"), "aoa"))
+        assert s.scales[0] == 0.001 and s.scales[1] == 1.0 and s.overviews(1) == [2, 4, 8]
+        assert set(np.unique(a[1])) <= {0, 1, 65535} and (a[1] == 1).any()
+        np.testing.assert_array_equal(a[1] == 65535, np.isnan(ref[1]))      # AOA mapped where spread is
+        np.testing.assert_array_equal(a[0] == 65535, a[1] == 65535)
 
 
 def test_water_domain_only_on_water(tmp_path):
@@ -287,7 +296,7 @@ def test_water_domain_only_on_water(tmp_path):
     with rasterio.open(out) as s:
         spread = s.read(2)
     np.testing.assert_array_equal(np.isfinite(spread), water)
-    np.testing.assert_array_equal(_untiled_reference(tmp_path, compiled, "water")[1], spread)
+    np.testing.assert_array_equal(_untiled_reference(tmp_path, compiled, "water")[0][1], spread)
 
 
 def test_dask_scheduler_same_bytes(tmp_path):

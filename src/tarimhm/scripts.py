@@ -16,12 +16,15 @@ def _params(doc: str, argv):
 
 
 def figure_main(name: str, script: str, doc: str = "", argv=None) -> None:
-    """Render one figure (Figs 1, 4, 5, 8, 9-15, S1) from saved outputs and print the written files."""
+    """Render one figure (Figs 1, 4-15, S1 and the map companions) from saved outputs and print the written files."""
     from . import riskfigs, statsfigs
     params = _params(doc, argv)
     if name == "fig4_importance":
         from .rf.report import render_fig4
         files = render_fig4(params, Path(script))
+    elif name.startswith(("fig6", "fig7")):
+        from .raster.figures import render_maps
+        files = render_maps(name, params, reported.load(), Path(script))
     elif name == "fig1_study_area":
         from .mapfig import render_fig1
         files = render_fig1(params, Path(script))
@@ -34,12 +37,16 @@ def figure_main(name: str, script: str, doc: str = "", argv=None) -> None:
 
 
 def table_main(name: str, script: str, doc: str = "", argv=None) -> None:
-    """Render one table (Tables 4, 7, 8) from saved outputs and print the written files."""
+    """Render one table (Tables 4-8) from saved outputs and print the written files."""
     from . import statsfigs
     params = _params(doc, argv)
     if name == "tab4_accuracy":
         from .rf.report import render_table4
         files = render_table4(params, reported.load(), Path(script))
+    elif name in ("tab5_soil_classes", "tab6_water_classes"):
+        from .raster.report import render_class_table
+        files = render_class_table(params, reported.load(), "soil" if name.startswith("tab5") else "water",
+                                   Path(script))
     else:
         files = statsfigs.render_table(name, params, reported.load(), Path(script))
     for f in files:

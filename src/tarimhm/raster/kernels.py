@@ -152,3 +152,32 @@ def nanmedian5(a, out):
                 out[r - 2, c - 2] = buf[m // 2]
             else:
                 out[r - 2, c - 2] = (buf[m // 2 - 1] + buf[m // 2]) / 2
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def halve(s, n, unit, out_s, out_n):
+    """2x2 block sums of s (NaN counts as missing) and of the counts n (or 1 per value when
+    ``unit``) over the last two axes, odd edges taking the pixels there are; summed in float64 in
+    the fixed order (r, c), (r, c+1), (r+1, c), (r+1, c+1), so aligned tiles give exactly the
+    sums of the whole grid."""
+    nb, h, w = s.shape
+    ho, wo = out_s.shape[1], out_s.shape[2]
+    for b in range(nb):
+        for r in prange(ho):
+            for c in range(wo):
+                acc = 0.0
+                cnt = 0
+                for dr in range(2):
+                    rr = 2 * r + dr
+                    if rr >= h:
+                        continue
+                    for dc in range(2):
+                        cc = 2 * c + dc
+                        if cc >= w:
+                            continue
+                        v = s[b, rr, cc]
+                        if not np.isnan(v):
+                            acc += v
+                            cnt += 1 if unit else n[b, rr, cc]
+                out_s[b, r, c] = acc
+                out_n[b, r, c] = cnt

@@ -38,12 +38,13 @@ from .store import load_compiled
 
 __all__ = ["MapSpec", "process_tile", "run_tiles", "assemble", "tile_jobs", "PRODUCTS", "band_names"]
 
-PRODUCTS = ("mean", "spread", "lower", "upper", "di")   # float bands per metal; AOA in its own file
+PRODUCTS = ("mean", "spread", "lower", "upper")        # float32 bands per metal (<medium>_maps.tif)
+APPLICABILITY = ("di", "aoa")                          # uint16 bands per metal (<medium>_aoa.tif)
 HALO = 2
 
 
-def band_names(metals) -> list[str]:
-    return [f"{m}_{p}" for m in metals for p in PRODUCTS]
+def band_names(metals, kind: str = "val") -> list[str]:
+    return [f"{m}_{p}" for m in metals for p in (PRODUCTS if kind == "val" else APPLICABILITY)]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,15 @@ class MapSpec:
     tile: int
     width: int
     height: int
+    blocksize: int = 512     # COG block size; overviews are made until the image fits in one block
+
+    @property
+    def overview_factors(self) -> list[int]:
+        f, out = 2, []
+        while max(self.width, self.height) > self.blocksize * (f // 2) and f <= self.tile:
+            out.append(f)
+            f *= 2
+        return out
 
 
 def tile_jobs(spec: MapSpec) -> list[tuple[int, int, int, int]]:
@@ -70,6 +80,10 @@ def tile_jobs(spec: MapSpec) -> list[tuple[int, int, int, int]]:
 def _tile_paths(spec: MapSpec, r: int, c: int) -> tuple[Path, Path, Path]:
     base = Path(spec.tile_dir) / f"r{r:06d}_c{c:06d}"
     return base.with_suffix(".json"), Path(f"{base}_aoa.tif"), Path(f"{base}_val.tif")
+
+
+def _ovr_path(path: Path, f: int) -> Path:
+    return path.with_name(f"{path.stem}_o{f}.tif")
 
 
 def tile_done(spec: MapSpec, r: int, c: int) -> bool:
@@ -111,6 +125,7 @@ def process_tile(spec: MapSpec, r: int, c: int, h: int, w: int) -> dict:
     t1 = time.perf_counter()
     tim = {"read": t1 - t0, "compute": 0.0, "post": 0.0}
     vals = np.empty((len(spec.metals) * len(PRODUCTS), h, w), np.float32)
+    dis = np.empty((len(spec.metals), h, w), np.float32)
     aoa = np.empty((len(spec.metals), h, w), np.uint8)
     stats = {"empty": False, "metals": {}}
     inner = (slice(HALO, -HALO), slice(HALO, -HALO))
@@ -123,7 +138,7 @@ def process_tile(spec: MapSpec, r: int, c: int, h: int, w: int) -> dict:
         res = post.postprocess(pred, d, domain, float(meta["p99"]), dm.threshold)
         base = i * len(PRODUCTS)
         vals[base:base + len(PRODUCTS)] = res["bands"]
-        aoa[i] = res["aoa"]
+        dis[i], aoa[i] = res["di"], res["aoa"]
         stats["metals"][metal] = post.tile_counts(res, np.asarray(edges))
         tim["compute"] += tb - ta
         tim["post"] += time.perf_counter() - tb
@@ -131,18 +146,31 @@ def process_tile(spec: MapSpec, r: int, c: int, h: int, w: int) -> dict:
     transform = ref["transform"] @ rasterio.Affine.translation(c, r)
     common = {"driver": "GTiff", "width": w, "height": h, "crs": ref["crs"], "transform": transform,
               "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "zstd", "zstd_level": 1}
+    # overviews are made per tile (tiles are aligned to every factor, so they equal overviews of the
+    # whole grid) and carried into the COG as they are: GDAL would otherwise re-read the whole grid
     with atomic_path(js) as tmp:
         tmp.write_text(json.dumps(stats, sort_keys=True))
-    with atomic_path(aoa_path) as tmp:
-        with rasterio.open(tmp, "w", count=aoa.shape[0], dtype="uint8", nodata=post.AOA_NODATA, **common) as dst:
-            dst.write(aoa)
-    with atomic_path(val_path) as tmp:
-        with rasterio.open(tmp, "w", count=vals.shape[0], dtype="float32", nodata=np.nan, predictor=3,
-                           **common) as dst:
-            dst.write(vals)
+    nv = vals.shape[0]
+    for f, (ov, oa) in zip(spec.overview_factors,
+                           post.overview_pyramid(np.concatenate([vals, dis]), aoa, len(spec.overview_factors))):
+        sub = dict(common, width=ov.shape[2], height=ov.shape[1], transform=transform @ rasterio.Affine.scale(f))
+        _write_tile(_ovr_path(aoa_path, f), post.encode_applicability(ov[nv:], oa), sub)
+        _write_tile(_ovr_path(val_path, f), ov[:nv], sub)
+    _write_tile(aoa_path, post.encode_applicability(dis, aoa), common)
+    _write_tile(val_path, vals, common)      # written last: its presence marks the tile done
     tim["write"] = time.perf_counter() - t2
     tim["skipped"] = False
     return tim
+
+
+def _write_tile(path: Path, data: np.ndarray, common: dict) -> None:
+    # no predictor on the float bands: pixel-interleaved, mostly piecewise-constant values compress
+    # 2x better and 3x faster without it; horizontal differencing suits the DI counts
+    extra = ({"dtype": "uint16", "nodata": post.APP_NODATA, "predictor": 2} if data.dtype == np.uint16 else
+             {"dtype": "float32", "nodata": np.nan})
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", count=data.shape[0], **common, **extra) as dst:
+            dst.write(data)
 
 
 def _init_worker():
@@ -197,17 +225,21 @@ def run_tiles(spec: MapSpec, workers: int = 2, scheduler: str | None = None, pro
 
 
 def _vrt(spec: MapSpec, kind: str, crs_wkt: str, transform, count: int, dtype: str, nodata: str,
-         descriptions: list[str], units: list[str], tags: dict, band_tags: list[dict]) -> str:
-    """VRT XML mosaicking the tile files (written by hand: rasterio has no buildvrt and GDAL's
-    Python bindings are not a dependency)."""
-    gdal_dtype = {"float32": "Float32", "uint8": "Byte"}[dtype]
+         descriptions: list[str], units: list[str], tags: dict, band_tags: list[dict], level: int | None = None,
+         overviews: list[str] = ()) -> str:
+    """VRT XML mosaicking the tile files, at full resolution or at one overview level (the tiles'
+    ``_o<factor>`` files). Written by hand: rasterio has no buildvrt, GDAL's
+    Python bindings are not a dependency, and a mosaic VRT exposes no overviews of its own."""
+    gdal_dtype = {"float32": "Float32", "uint16": "UInt16"}[dtype]
+    f = 1 if level is None else spec.overview_factors[level]
     tiles = []
     for r, c, h, w in tile_jobs(spec):
         js, aoa, val = _tile_paths(spec, r, c)
         if not json.loads(js.read_text()).get("empty", False):
-            tiles.append((r, c, h, w, aoa if kind == "aoa" else val))
-    gt = ", ".join(repr(float(v)) for v in transform.to_gdal())
-    out = [f'<VRTDataset rasterXSize="{spec.width}" rasterYSize="{spec.height}">',
+            p = aoa if kind == "aoa" else val
+            tiles.append((r // f, c // f, -(-h // f), -(-w // f), p if f == 1 else _ovr_path(p, f)))
+    gt = ", ".join(repr(float(v)) for v in (transform @ rasterio.Affine.scale(f)).to_gdal())
+    out = [f'<VRTDataset rasterXSize="{-(-spec.width // f)}" rasterYSize="{-(-spec.height // f)}">',
            f"  <SRS>{escape(crs_wkt)}</SRS>", f"  <GeoTransform>{gt}</GeoTransform>", "  <Metadata>"]
     out += [f'    <MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in sorted(tags.items())]
     out.append("  </Metadata>")
@@ -217,6 +249,8 @@ def _vrt(spec: MapSpec, kind: str, crs_wkt: str, transform, count: int, dtype: s
         out.append(f"    <NoDataValue>{nodata}</NoDataValue>")
         if units[b - 1]:
             out.append(f"    <UnitType>{escape(units[b - 1])}</UnitType>")
+        if kind == "aoa" and descriptions[b - 1].endswith("_di"):
+            out.append(f"    <Offset>0</Offset><Scale>{post.DI_SCALE}</Scale>")
         out.append("    <Metadata>")
         out += [f'      <MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in sorted(band_tags[b - 1].items())]
         out.append("    </Metadata>")
@@ -225,27 +259,35 @@ def _vrt(spec: MapSpec, kind: str, crs_wkt: str, transform, count: int, dtype: s
                        f"<SourceBand>{b}</SourceBand>"
                        f'<SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
                        f'<DstRect xOff="{c}" yOff="{r}" xSize="{w}" ySize="{h}"/></SimpleSource>')
+        for ov in overviews:
+            out.append(f'    <Overview><SourceFilename relativeToVRT="0">{escape(ov)}</SourceFilename>'
+                       f"<SourceBand>{b}</SourceBand></Overview>")
         out.append("  </VRTRasterBand>")
     out.append("</VRTDataset>")
     return "\n".join(out) + "\n"
 
 
 def assemble(spec: MapSpec, out_path: Path, kind: str, crs_wkt: str, transform, tags: dict, band_tags: list[dict],
-             units: list[str], threads: int = 2, blocksize: int = 512) -> Path:
-    """Convert the finished tiles to one COG (``kind`` "val": float bands; "aoa": uint8 masks)."""
+             units: list[str], threads: int = 2) -> Path:
+    """Convert the finished tiles to one COG (``kind`` "val": float32 concentration bands; "aoa":
+    uint16 DI counts and AOA per metal). Blocks no tile covers are not written (SPARSE_OK)."""
     from rasterio.shutil import copy as rio_copy
+    names = band_names(spec.metals, kind)
     if kind == "val":
-        names, dtype, nodata = band_names(spec.metals), "float32", "nan"
-        opts = {"predictor": "floating_point"}
+        dtype, nodata, opts = "float32", "nan", {"predictor": "no"}
     else:
-        names, dtype, nodata = [f"{m}_aoa" for m in spec.metals], "uint8", str(post.AOA_NODATA)
-        opts = {"predictor": "no"}
-    xml = _vrt(spec, kind, crs_wkt, transform, len(names), dtype, nodata, names, units, tags, band_tags)
+        dtype, nodata, opts = "uint16", str(post.APP_NODATA), {"predictor": "yes"}
+    args = (spec, kind, crs_wkt, transform, len(names), dtype, nodata, names, units, tags, band_tags)
+    levels = []
+    for i in range(len(spec.overview_factors)):
+        lv = Path(spec.tile_dir) / f"{kind}_ovr{i}.vrt"
+        lv.write_text(_vrt(*args, level=i))
+        levels.append(str(lv))
     vrt = Path(spec.tile_dir) / f"{kind}.vrt"
-    vrt.write_text(xml)
+    vrt.write_text(_vrt(*args, overviews=levels))
     with atomic_path(out_path) as tmp:
         with rasterio.Env(GDAL_NUM_THREADS=str(threads), GDAL_CACHEMAX=512):
-            rio_copy(str(vrt), str(tmp), driver="COG", compress="ZSTD", level=1, blocksize=blocksize,
-                     overview_resampling="average" if kind == "val" else "mode", num_threads=str(threads),
-                     bigtiff="if_safer", **opts)
+            rio_copy(str(vrt), str(tmp), driver="COG", compress="ZSTD", level=1, blocksize=spec.blocksize,
+                     overviews="FORCE_USE_EXISTING" if spec.overview_factors else "NONE",
+                     num_threads=str(threads), bigtiff="if_safer", sparse_ok="yes", **opts)
     return Path(out_path)

@@ -27,12 +27,20 @@ from ..reported import Reported
 from ..rf.export import load_forest, load_loo
 from ..rf.stage import METALS, rf_dir
 from .compile import compile_model
-from .predict import PRODUCTS, MapSpec, assemble, band_names, run_tiles
+from .predict import APPLICABILITY, PRODUCTS, MapSpec, assemble, band_names, run_tiles
 from .store import save_compiled
 
 __all__ = ["run_maps", "maps_dir", "map_path", "class_edges", "UNITS"]
 
 UNITS = {"soil": "mg/kg", "water": "µg/L"}
+PRODUCT_MEANING = {
+    "mean": "forest mean after the 5x5 NaN-aware median; NaN above the training P99 and off the target surface",
+    "spread": "SD of the per-tree predictions (ensemble spread, not a prediction interval)",
+    "lower": "jackknife+ lower bound at interval_level (Barber et al. 2021)",
+    "upper": "jackknife+ upper bound at interval_level",
+    "di": "dissimilarity index (Meyer & Pebesma 2021), stored as counts of 0.001 (scale 0.001)",
+    "aoa": "area of applicability: 1 inside (DI <= aoa_threshold), 0 outside"}
+TILE_FORMAT = "tarimhm-tiles-3"      # bump when the tile files change: old caches are then not reused
 
 
 def maps_dir() -> Path:
@@ -74,7 +82,7 @@ def _training_y(rep: Reported, medium: str, metal: str) -> np.ndarray:
 
 def _input_key(paths_: list[Path]) -> str:
     """Key of the tile cache: the sha256 of every input (from its sidecar when it has one)."""
-    h = hashlib.sha256()
+    h = hashlib.sha256(TILE_FORMAT.encode())
     for p in paths_:
         side = sidecar_path(p)
         h.update(json.loads(side.read_text())["sha256"].encode() if side.exists() else p.read_bytes())
@@ -128,20 +136,23 @@ def run_maps(params: Params, rep: Reported, script: Path, progress: bool = True,
         tags = {k: v for k, v in prov.flat().items() if k != "tarimhm_created_utc"}
         tags.update(medium=med, units=UNITS[med], interval_level=str(params.rf.interval_level),
                     post_processing="target-surface mask; 5x5 NaN-aware median of the mean; mean > training P99 "
-                                    "removed (NaN)", bands=",".join(band_names(METALS)))
+                                    "removed (NaN)", target_surface=("land: basin, not water, not snow/ice"
+                                                                     if med == "soil" else
+                                                                     "water mask (rivers, lakes), not snow/ice"))
         band_tags, units = [], []
         for m in METALS:
             for p in PRODUCTS:
                 band_tags.append({"metal": m, "product": p, "compiled_path": info[m]["path"],
                                   "p99_training": f"{info[m]['p99_training']:.6g}",
-                                  "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}", "scale": "1", "offset": "0"})
-                units.append("1" if p == "di" else UNITS[med])
+                                  "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}",
+                                  "meaning": PRODUCT_MEANING[p]})
+                units.append(UNITS[med])
         ta = time.perf_counter()
         assemble(spec, map_path(med, "maps"), "val", crs_wkt, transform, tags, band_tags, units, mp.cog_threads)
-        aoa_tags = [{"metal": m, "values": "1 inside AOA, 0 outside, 255 not mapped",
-                     "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}"} for m in METALS]
-        assemble(spec, map_path(med, "aoa"), "aoa", crs_wkt, transform, tags, aoa_tags, [""] * len(METALS),
-                 mp.cog_threads)
+        app_tags = [{"metal": m, "product": p, "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}",
+                     "meaning": PRODUCT_MEANING[p]} for m in METALS for p in APPLICABILITY]
+        assemble(spec, map_path(med, "aoa"), "aoa", crs_wkt, transform, tags, app_tags,
+                 ["1", ""] * len(METALS), mp.cog_threads)
         for kind in ("maps", "aoa"):
             write_sidecar(map_path(med, kind), prov)
         tim["assemble_s"] = time.perf_counter() - ta

@@ -1,0 +1,9 @@
+"""Fig. 7 companion - dissimilarity index and area of applicability of the river-water maps.
+
+Inputs:  data_derived/maps/water_maps.tif, water_aoa.tif (stage 09)
+Outputs: figures/fig7aoa_water_aoa.pdf and .png
+"""
+from tarimhm.scripts import figure_main
+
+if __name__ == "__main__":
+    figure_main("fig7aoa_water_aoa", __file__, __doc__)
