@@ -116,7 +116,7 @@ rf-validation: $(D)/rf/validation.csv
 $(D)/rf/validation.csv: analysis/08_rf_validation.py $(RF_SRC) $(D)/rf/metrics.csv | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-RASTER_SRC := $(CORE) $(wildcard src/tarimhm/raster/*.py) src/tarimhm/rf/export.py src/tarimhm/imagery/stage.py
+RASTER_SRC := $(CORE) $(filter-out %/report.py %/figures.py,$(wildcard src/tarimhm/raster/*.py)) src/tarimhm/rf/export.py src/tarimhm/imagery/stage.py
 SCHEDULER ?=
 
 ## Basin maps at 60 m: compiled exact forests, tiled prediction, COGs (SCHEDULER=tcp://host:8786 for dask)

@@ -178,6 +178,19 @@ def test_tile_counts_by_hand():
     assert (c["min"], c["max"]) == (0.5, 3.5)
 
 
+
+def test_class_shares_and_verdicts_by_hand():
+    from tarimhm.raster.report import _verdict, share_in
+    s = {"edges": [1.0, 2.0, 3.0], "counts": [2, 2, 0, 1], "n_valid": 5}
+    assert share_in(s, None, 1.0) == 40.0 and share_in(s, 1.0, 3.0) == 40.0 and share_in(s, 3.0, None) == 20.0
+    assert share_in(s, None, None) == 100.0
+    with pytest.raises(ValueError):
+        share_in(s, 1.5, None)                          # not an edge: no silent interpolation
+    assert _verdict(10.0, 10.8, "real") == "reproduced"
+    assert _verdict(10.0, 12.0, "real") == "differs by +2.0 percentage points"
+    v = _verdict(10.0, 10.8, "reconstructed+surrogate")  # agreement on surrogate data is no reproduction
+    assert v.startswith("cannot be reproduced") and v.endswith("(within 1 pp by coincidence)")
+
 # ---------------------------------------------------------------- engine on a small synthetic scene
 H, W = 300, 560
 

@@ -56,7 +56,7 @@ def test_export_roundtrip_bit_identical(tmp_path):
 
 
 def test_rf_stage_table4_fig4(use_sites, tiny, rep):
-    """Stage 07 on the tiny configuration, then Table 4 and Fig. 4 from its saved outputs."""
+    """Stages 07-09 on the tiny configuration, then Tables 4-6, Figs 4, 6, 7 from their saved outputs."""
     from PIL import Image
 
     from tarimhm import paths
@@ -86,6 +86,30 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     v = run_validation(tiny, paths.ROOT / "analysis" / "08_rf_validation.py", progress=False)
     assert len(v) == 10 and v.null_p_value.between(0.25, 1).all()      # 3 permutations: p >= 1/4
     assert (paths.AUDIT / "rf_validation.md").read_text().startswith("# RF validation at a glance")
+    # stage 09 on the same outputs: basin maps, Tables 5-6, Figs 6-7 and companions
+    import rasterio
+
+    from tarimhm.raster.figures import FIGURES, render_maps
+    from tarimhm.raster.report import render_class_table
+    from tarimhm.raster.stage import map_path, run_maps
+    summ = run_maps(tiny, rep, paths.ROOT / "analysis" / "09_maps.py", progress=False)
+    assert set(summ) == {"soil", "water"} and summ["soil"]["As"]["n_domain"] > 0
+    for med in ("soil", "water"):
+        with rasterio.open(map_path(med)) as s:
+            assert s.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG" and s.count == 20
+            assert s.tags()["tarimhm_data_status"] == "reconstructed+surrogate"
+            assert s.descriptions[0] == "As_mean" and s.units[0] == ("mg/kg" if med == "soil" else "µg/L")
+    for med, n in (("soil", "tab5_soil_classes"), ("water", "tab6_water_classes")):
+        files = render_class_table(tiny, rep, med, paths.ROOT / "analysis" / f"20{n[3]}_{n}.py")
+        t = pd.read_csv(files[0])
+        assert len(t) == 5 * 7 and t.verdict.str.contains("cannot be reproduced").any()
+        shares = t[~t["class"].isin(["removed>P99"])].groupby("metal").ours_pct.sum()
+        assert np.allclose(shares, 100)                    # every metal mapped somewhere, classes partition it
+        assert (paths.AUDIT / f"maps_{med}.csv").exists()
+    for name in FIGURES:
+        png = [p for p in render_maps(name, tiny, rep, paths.ROOT / "analysis" / "106_fig6_soil_maps.py")
+               if p.suffix == ".png"][0]
+        assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
 
 
 def test_loso_and_null_by_hand():

@@ -122,12 +122,14 @@ def render_maps(name: str, params: Params, rep: Reported, script: Path) -> list[
             cb.set_label(f"{m} SD across trees ({unit})", fontsize=6)
             cb.ax.tick_params(labelsize=5)
         else:
+            # inside the AOA DI <= threshold by definition: a 0..2x threshold scale shows both the
+            # structure inside and how far outside; larger values share the top colour (extend="max")
             im = ax.imshow(a, extent=extent, cmap="viridis", interpolation="nearest", zorder=1,
-                           vmin=0, vmax=max(2 * thr[m], np.nanpercentile(a, 99) if np.isfinite(a).any() else 1))
+                           vmin=0, vmax=2 * thr[m] if thr[m] > 0 else 1.0)
             out = np.where(aoa[f"{m}_aoa"] == 0, 1.0, np.nan)
             ax.imshow(out, extent=extent, cmap=ListedColormap(["#bbbbbb"]), interpolation="nearest", zorder=2,
                       alpha=0.85)
-            cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.01)
+            cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.01, extend="max")
             cb.ax.axhline(thr[m], color="r", lw=0.8)
             cb.set_label(f"{m} DI (AOA threshold {thr[m]:.2f})", fontsize=6)
             cb.ax.tick_params(labelsize=5)
@@ -136,9 +138,10 @@ def render_maps(name: str, params: Params, rep: Reported, script: Path) -> list[
         ax.set_title(f"({'abcde'[k]}) {m}", fontsize=8, loc="left")
     ax = axes.flat[5]
     ax.axis("off")
-    what = {"mean": "predicted concentration, classes of the paper's " + ("Table 5" if medium == "soil" else "Table 6"),
-            "spread": "ensemble spread: SD of the per-tree predictions",
-            "di": "dissimilarity index; grey = outside the area of applicability (Meyer & Pebesma 2021)"}[product]
+    what = {"mean": "predicted concentration,\nclasses of the paper's " + ("Table 5" if medium == "soil" else "Table 6"),
+            "spread": "ensemble spread: SD of the per-tree\npredictions (not a prediction interval)",
+            "di": "dissimilarity index (DI);\ngrey = outside the area of applicability,\nred tick = AOA threshold "
+                  "(Meyer & Pebesma 2021)"}[product]
     ax.text(0, 0.9, f"{'Soil/sediment' if medium == 'soil' else 'River water'} at 60 m\n{what}.\n\n"
             "Rendered from COG overviews.\nMasked: snow/ice" + (", water" if medium == "soil" else ", land")
             + ".\nPost-processing: 5x5 median, > P99\nof the training data removed.", fontsize=6, va="top",

@@ -47,10 +47,12 @@ def share_in(s: dict, lower: float | None, upper: float | None) -> float:
 
 def _verdict(reported: float, ours: float, status: str, tol_pp: float = 1.0) -> str:
     diff = ours - reported
-    base = "reproduced" if abs(diff) <= tol_pp else f"differs by {diff:+.1f} percentage points"
     if status != "real":
-        return NOT_PUBLIC.format(status=status) + f" ({base})"
-    return base
+        # agreement on surrogate data is a coincidence, never a reproduction
+        near = f"within {tol_pp:g} pp by coincidence" if abs(diff) <= tol_pp else \
+            f"differs by {diff:+.1f} percentage points"
+        return NOT_PUBLIC.format(status=status) + f" ({near})"
+    return "reproduced" if abs(diff) <= tol_pp else f"differs by {diff:+.1f} percentage points"
 
 
 def class_shares(rep: Reported, medium: str) -> pd.DataFrame:
