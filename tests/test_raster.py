@@ -48,8 +48,11 @@ def _adversarial_dn(cm, rng, n_random=4000):
 
 
 @pytest.mark.parametrize("n", [7, 9, 19])
-@pytest.mark.parametrize("max_cells", [2 ** 22, 1])
-def test_compiled_bit_exact_with_sklearn(n, max_cells):
+@pytest.mark.parametrize("max_cells,u16_cells", [(2 ** 22, 65535), (2 ** 22, 0), (1, 65535)])
+def test_compiled_bit_exact_with_sklearn(n, max_cells, u16_cells, monkeypatch):
+    """Both paths; the table path with uint16 and with int32 kernel LUTs."""
+    import tarimhm.raster.compile as C
+    monkeypatch.setattr(C, "U16_MAX_CELLS", u16_cells)
     X, y, pipe = _fit(n, seed=n)
     cm = compile_model(forest_arrays(pipe), max_cells=max_cells)
     assert cm.path == ("traversal" if max_cells == 1 or n == 19 else "table")
@@ -118,10 +121,18 @@ def test_nodata_and_bad_shape():
     cm = compile_model(forest_arrays(pipe))
     dn = np.full((4, 2, 2), 1000, np.uint16)
     dn[2, 0, 1] = 0
+    dn[:, 1, 0] = 0                                        # every band nodata: sum of the NaN-row offsets
     out = cm.predict(dn)
-    assert np.isnan(out[:, 0, 1]).all() and np.isfinite(out[:2, 1, 1]).all()
+    assert np.isnan(out[:, 0, 1]).all() and np.isnan(out[:, 1, 0]).all() and np.isfinite(out[:2, 1, 1]).all()
     with pytest.raises(ValueError, match="expected a \\(4, h, w\\) DN block"):
         cm.predict(np.ones((3, 2, 2), np.uint16))
+    buf = np.full((2, 2, 2), -1.0, np.float32)             # caller's buffer is filled in place
+    assert cm.predict(dn, np.float32, outputs=2, out=buf) is buf
+    np.testing.assert_array_equal(buf, cm.predict(dn, np.float32, outputs=2))
+    with pytest.raises(ValueError, match="out must be"):
+        cm.predict(dn, np.float32, outputs=2, out=np.empty((2, 2, 2)))
+    with pytest.raises(ValueError, match="outputs must be"):
+        cm.predict(dn, outputs=3)
 
 
 def test_di_and_aoa_exact():

@@ -7,4 +7,5 @@ predict  tiled, parallel (processes or dask.distributed), resumable prediction; 
 store    compiled models as npz + JSON
 stage    stage 09: 10 models -> COGs, class counts, timings
 report   Tables 5-6 (class shares vs the paper) and their audit
+figures  Figs 6-7 and their uncertainty / AOA companions, drawn from the COG overviews
 """

@@ -34,6 +34,7 @@ from ..rf.export import forest_arrays  # noqa: E402  (re-exported: pipeline -> n
 
 REFLECTANCE_SCALE = 1e-4       # DN = 10000 x reflectance (Sentinel-2 L2A, baseline-harmonised)
 NODATA_DN = 0
+U16_MAX_CELLS = 65535     # tables up to this many cells use uint16 per-band LUTs in the kernel
 N_DN = 65536
 OUTPUTS = ("mean", "variance", "lower", "upper")
 
@@ -76,24 +77,45 @@ class CompiledModel:
     level: float | None = None
     _tables: dict = field(default_factory=dict, repr=False)
 
-    def predict(self, dn: np.ndarray, dtype=np.float64, outputs: int = 4) -> np.ndarray:
+    def predict(self, dn: np.ndarray, dtype=np.float64, outputs: int = 4, out: np.ndarray | None = None) -> np.ndarray:
         """dn: (4, h, w) uint16 -> (outputs, h, w) of ``dtype``: the first ``outputs`` of
-        mean, variance, lower, upper (NaN where any band is nodata)."""
+        mean, variance, lower, upper (NaN where any band is nodata). ``out``: a C-contiguous
+        (outputs, h, w) array of ``dtype`` to fill instead of a new one (streaming reuse)."""
         dn = np.ascontiguousarray(dn, np.uint16)
         if dn.ndim != 3 or dn.shape[0] != 4:
             raise ValueError(f"expected a (4, h, w) DN block (B02, B03, B04, B08), got shape {dn.shape}")
         _, h, w = dn.shape
-        out = np.empty((outputs, h, w), dtype)
+        if out is None:
+            out = np.empty((outputs, h, w), dtype)
+        elif out.shape != (outputs, h, w) or out.dtype != np.dtype(dtype) or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous {(outputs, h, w)} {np.dtype(dtype)} array, "
+                             f"got {out.shape} {out.dtype}")
         if self.path == "table":
-            if self._tables.get(dtype) is None:
-                self._tables[dtype] = np.ascontiguousarray(self.table.astype(dtype))
-            kernels.lut_predict(dn, self.luts, self._tables[dtype], NODATA_DN, out)
+            if outputs not in (1, 2, 4):
+                raise ValueError(f"outputs must be 1, 2 or 4, got {outputs}")
+            luts, tables = self._kernel_arrays(np.dtype(dtype))
+            flat, o = dn.reshape(4, -1), out.reshape(outputs, -1)
+            o = list(o) + [np.empty(0, dtype)] * (4 - outputs)
+            kernels.lut_predict(*flat, *luts, self.n_cells, outputs, *tables, *o)
             return out
         flat = dn.reshape(4, -1).T.copy()
         res = self._eval(flat)
         res[(flat == NODATA_DN).any(axis=1)] = np.nan
         out[:] = res[:, :outputs].T.reshape(outputs, h, w)
         return out
+
+    def _kernel_arrays(self, dtype: np.dtype) -> tuple[list, list]:
+        """Per-band LUTs whose nodata DN points at the NaN row ``n_cells``, and per-output tables
+        with that NaN row appended (see ``kernels.lut_predict``); cached per dtype."""
+        if dtype not in self._tables:
+            # uint16 LUTs when the NaN row fits: half the cache footprint, ~2x the throughput of int32 (measured)
+            ltype = np.uint16 if self.n_cells <= U16_MAX_CELLS else np.int32
+            luts = [np.array(self.luts[b], ltype) for b in range(4)]      # copies: self.luts stays as saved
+            for lut in luts:
+                lut[NODATA_DN] = self.n_cells
+            tables = [np.append(self.table[:, k], np.nan).astype(dtype) for k in range(4)]
+            self._tables[dtype] = (luts, tables)
+        return self._tables[dtype]
 
     def _eval(self, dn_rows: np.ndarray) -> np.ndarray:
         n = self.nodes
@@ -172,13 +194,12 @@ def reference_mean_var(pipe, X) -> np.ndarray:
     predictions (each tree's own ``predict``, accumulated in tree order)."""
     rf = pipe.named_steps["rf"]
     Xs = pipe.named_steps["scale"].transform(np.asarray(X, float)).astype(np.float32)
-    per_tree = [t.predict(Xs) for t in rf.estimators_]
     mean = pipe.predict(np.asarray(X, float))
     acc = np.zeros(len(Xs))
-    for p in per_tree:
-        d = p - mean
+    for t in rf.estimators_:          # streamed: holding every tree's predictions needs n_trees x N floats
+        d = t.predict(Xs) - mean
         acc += d * d
-    return np.column_stack([mean, acc / len(per_tree)])
+    return np.column_stack([mean, acc / len(rf.estimators_)])
 
 
 @dataclass

@@ -3,7 +3,7 @@ on integer DN cut points with scikit-learn's exact arithmetic, builds DI from pe
 tables, or takes a NaN-aware 5x5 median fast enough for 10 basin maps (scipy's
 ``generic_filter(np.nanmedian)`` is the reference in the tests, ~10^4 times slower).
 
-Kernels are parallel over rows (numba ``prange``); the engine sets one thread per worker
+Kernels are parallel over rows or pixel chunks (numba ``prange``); the engine sets one thread per worker
 process (``numba.set_num_threads``) so tile processes and threads never oversubscribe the cores.
 """
 from __future__ import annotations
@@ -74,21 +74,32 @@ def forest_eval(dn, left, right, band, cut, value, tree_start, forest_trees, loo
     return out
 
 
+LUT_CHUNK = 65536      # pixels per parallel work item of lut_predict
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def lut_predict(dn, luts, table, nodata, out):
-    """out[k, r, c] = table[sum_b luts[b, dn[b, r, c]], k] for 4 bands; NaN where any band is nodata."""
-    _, h, w = dn.shape
-    nk = out.shape[0]
-    for r in prange(h):
-        for c in range(w):
-            d0, d1, d2, d3 = dn[0, r, c], dn[1, r, c], dn[2, r, c], dn[3, r, c]
-            if d0 == nodata or d1 == nodata or d2 == nodata or d3 == nodata:
-                for k in range(nk):
-                    out[k, r, c] = np.nan
-            else:
-                idx = luts[0, d0] + luts[1, d1] + luts[2, d2] + luts[3, d3]
-                for k in range(nk):
-                    out[k, r, c] = table[idx, k]
+def lut_predict(d0, d1, d2, d3, l0, l1, l2, l3, nan_row, nk, t0, t1, t2, t3, o0, o1, o2, o3):
+    """o_k[i] = t_k[min(sum_b l_b[d_b[i]], nan_row)] for the first nk of 4 outputs.
+
+    Flat per-band DN arrays d_b, per-band LUTs l_b (strided cell offsets; the nodata DN maps to
+    nan_row, which is >= every valid cell sum, so ``min`` sends any pixel with a nodata band to
+    the NaN row t_k[nan_row] without a branch), per-output 1-D tables t_k. LUTs are uint16 when
+    the table is small enough, else int32. Separate 1-D arguments and the fused loop are ~1.3x
+    faster than a 2-D table with an inner output loop, uint16 LUTs ~2x faster than int32 (measured).
+    Parallel over chunks of flat pixels, so any block shape uses every thread.
+    """
+    n = d0.shape[0]
+    for ch in prange((n + LUT_CHUNK - 1) // LUT_CHUNK):
+        a = ch * LUT_CHUNK
+        b = min(n, a + LUT_CHUNK)
+        for i in range(a, b):
+            j = min(np.int64(l0[d0[i]]) + l1[d1[i]] + l2[d2[i]] + l3[d3[i]], nan_row)
+            o0[i] = t0[j]
+            if nk > 1:
+                o1[i] = t1[j]
+                if nk > 2:
+                    o2[i] = t2[j]
+                    o3[i] = t3[j]
 
 
 @njit(cache=True, nogil=True, parallel=True)

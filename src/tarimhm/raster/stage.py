@@ -2,7 +2,7 @@
 
 Per model: compile the exported forest (+ its jackknife+ leave-one-out forests) and DI tables;
 per medium: run every tile (:mod:`tarimhm.raster.predict`), convert the tiles to two COGs
-(``<medium>_maps.tif``: mean, spread, lower, upper, DI per metal; ``<medium>_aoa.tif``: AOA),
+(``<medium>_maps.tif``: mean, spread, lower, upper per metal; ``<medium>_aoa.tif``: DI and AOA per metal),
 and sum the per-tile class counts into ``<medium>_summary.json``. Timings per phase are saved
 in ``timings.json``.
 """
