@@ -149,6 +149,7 @@ DEPS_tab5_soil_classes := $(D)/maps/timings.json src/tarimhm/raster/report.py
 DEPS_tab6_water_classes := $(D)/maps/timings.json src/tarimhm/raster/report.py
 $(foreach f,fig6_soil_maps fig7_water_maps fig6unc_soil_uncertainty fig6aoa_soil_aoa fig7unc_water_uncertainty \
 	fig7aoa_water_aoa,$(eval DEPS_$(f) := $(D)/maps/timings.json src/tarimhm/raster/figures.py))
+DEPS_tab9_exposure := src/tarimhm/risk/table9.py src/tarimhm/risk/profiles.py $(wildcard analysis/profiles/*.yaml)
 DEPS_tab7_pca_soil := $(D)/stats/pca_soil.json
 DEPS_tab8_pca_water := $(D)/stats/pca_soil.json
 $(foreach f,fig5_composition fig8_correlation figS1_qq,$(eval DEPS_$(f) := $(D)/stats/pca_soil.json))

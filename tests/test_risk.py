@@ -144,3 +144,32 @@ def test_site_summary_sums(use_sites):
     s = site_summary(long)
     w1 = long[(long.site_id == "W1") & (long.group == "child")]
     assert s.loc[(s.site_id == "W1") & (s.group == "child"), "HI"].iloc[0] == pytest.approx(w1.HQ.sum())
+
+
+def test_table9_profiles_and_implied_factors(rep):
+    from tarimhm.risk.table9 import table9
+    t = table9(rep).set_index(["key", "group"])
+    assert (t.profiles_check == "profiles carry the printed values").all()
+    # the calibration (printed numbers only) contradicts three Table 9 cells: ED adult 30 vs 26
+    # (+15 %, 30/26 = 1.1538), BW 16/74.7 vs 15/70 (+7 %) and AF (left out of the dermal dose)
+    assert t.loc[("ED", "adult"), "verdict_this_study"].startswith("differs by +15 %")
+    assert t.loc[("BW", "child"), "verdict_this_study"].startswith("differs by +7 %")
+    assert t.loc[("AF", "child"), "verdict_this_study"].startswith("differs: the paper's soil HI/CR imply the dermal")
+    assert t.loc[("IngR", "child"), "verdict_this_study"] == "consistent with the paper's soil HI/CR"
+    assert t.loc[("IRw", "adult"), "verdict_this_study"].startswith("not tested")
+    assert t.loc[("IngR", "child"), "paper_china_xinjiang"] == "250-400"
+
+
+def test_table9_flags_a_profile_off_the_printed_value(rep):
+    from tarimhm.risk.profiles import Profile
+    from tarimhm.risk.table9 import COLUMNS, CALIBRATED, table9
+    profs = {n: load_profile(n) for n in [*COLUMNS.values(), CALIBRATED]}
+    def changed(name, group, key, value):
+        d = profs[name].model_dump()
+        d["groups"][group][key]["value"] = value
+        return Profile.model_validate(d)
+    profs["paper_as_stated"] = changed("paper_as_stated", "adult", "ED", 25)
+    profs["china_xinjiang"] = changed("china_xinjiang", "child", "IngR", 200)
+    t = table9(rep, profs).set_index(["key", "group"])
+    assert t.loc[("ED", "adult"), "profiles_check"] == "paper_as_stated: 25 is not the printed 26"
+    assert t.loc[("IngR", "child"), "profiles_check"] == "china_xinjiang: 200 is not the printed 250-400"

@@ -37,7 +37,7 @@ def figure_main(name: str, script: str, doc: str = "", argv=None) -> None:
 
 
 def table_main(name: str, script: str, doc: str = "", argv=None) -> None:
-    """Render one table (Tables 4-8) from saved outputs and print the written files."""
+    """Render one table (Tables 4-9) from saved outputs and print the written files."""
     from . import statsfigs
     params = _params(doc, argv)
     if name == "tab4_accuracy":
@@ -47,6 +47,9 @@ def table_main(name: str, script: str, doc: str = "", argv=None) -> None:
         from .raster.report import render_class_table
         files = render_class_table(params, reported.load(), "soil" if name.startswith("tab5") else "water",
                                    Path(script))
+    elif name == "tab9_exposure":
+        from .risk.table9 import render_table9
+        files = render_table9(params, reported.load(), Path(script))
     else:
         files = statsfigs.render_table(name, params, reported.load(), Path(script))
     for f in files:
