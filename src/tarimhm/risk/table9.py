@@ -44,9 +44,12 @@ def _value(prof: Profile, quantity: str, group: str) -> float | None:
     return float(getattr(prof.groups[group], key).value)
 
 
+def _records(rep: Reported, column: str, quantity: str, group: str):
+    return [r for r in rep.find(locator="Table 9", quantity=quantity, group=group) if r.id.startswith(f"tab9:{column}.")]
+
+
 def _printed(rep: Reported, column: str, quantity: str, group: str) -> tuple[float, float] | None:
-    recs = [r for r in rep.find(locator="Table 9", quantity=quantity, group=group)
-            if r.id.startswith(f"tab9:{column}.")]
+    recs = _records(rep, column, quantity, group)
     if not recs:
         return None
     vals = {r.stat: r.value for r in recs}
@@ -101,6 +104,7 @@ def table9(rep: Reported, profiles: dict[str, Profile] | None = None) -> pd.Data
                     v += (" (a factor common to all 28 endpoints: it could equally be the exposure "
                           "frequency or the concentration level)")
             row["verdict_this_study"] = v
+            row["reported_id"] = ";".join(r.id for r in _records(rep, "this_study", q, g))
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -1,0 +1,248 @@
+"""The reproduction report: every element and every printed number of the paper with its verdict.
+
+Reads the audits the stages wrote (``paper/audit/*.csv``), the catalogue of printed numbers
+(``paper/reported.yaml``) and the element registry (``paper/elements.yaml``), and writes
+
+* ``paper/audit/numbers.csv``: one row per printed number (all of them, audited or not), with the
+  reproduced value, the verdict, its class and the audit it comes from;
+* ``paper/REPORT.md``: per table and figure the output, the rebuild target and a verdict; per
+  locator the counts; the numbers nothing audits and why.
+
+Verdict classes (``CLASSES``) keep apart what a reviewer must not confuse: a number reproduced
+independently, one reproduced because the reconstruction was fitted to it, agreement on surrogate
+data that is coincidence, a difference, and what cannot be reproduced from what was published.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import paths
+from ._errors import ConfigError, format_pydantic
+from .config import Params, load_yaml, params_hash
+from .provenance import atomic_write_text, combine_status, make_provenance, write_table
+from .reported import Reported
+
+__all__ = ["Element", "load_elements", "collect_numbers", "classify", "element_rows", "render_report", "CLASSES"]
+
+ELEMENTS = paths.PAPER / "elements.yaml"
+CLASSES = ("reproduced", "reproduced by construction", "within 3 %", "agrees by coincidence", "differs",
+           "cannot be reproduced", "input", "method setting", "not computable", "not audited")
+# audits written by the stages: file -> what it audits (the risk audit is read for one profile)
+AUDITS = {"statistics.csv": "statistics (stage 05)", "risk.csv": "risk (stage 04)", "rf.csv": "RF accuracy (Table 4)",
+          "maps_soil.csv": "soil maps (Table 5)", "maps_water.csv": "water maps (Table 6)",
+          "exposure.csv": "exposure factors (Table 9)"}
+# printed numbers no computation can check, by locator prefix
+NOT_COMPUTABLE = {"Table 10": "policy target or cost estimate; no method or data given",
+                  "Sect. 4.3": "policy target or cost estimate; no method or data given"}
+SETTINGS = ("Sect. 2.3.1", "Sect. 2.3.2", "Sect. 2.3.3")
+SETTING_WHY = ("a method setting or threshold, not a result; analysis/params.yaml and the README say where the "
+               "package follows it and where it cannot (e.g. 10-fold CV on 6-7 sites)")
+INPUTS = {"Table 1": "background / standard used as printed (input of Igeo, HPI, exceedance shares)",
+          "Table 9": "exposure factor carried by a profile (see Table 9 and paper/audit/exposure.csv)"}
+
+
+class Element(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    element: str = Field(pattern=r"^(Table \d+|Fig\. \d+|Tables S\d+-S\d+)$")
+    caption: str = Field(min_length=3)
+    role: Literal["result", "input", "schematic", "text"]
+    locators: list[str] = []
+    outputs: list[str] = []
+    make: str | None = None
+    why: str | None = None
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    elements: list[Element]
+
+
+def load_elements(path: Path | str = ELEMENTS, rep: Reported | None = None) -> list[Element]:
+    """The element registry, validated; every locator must exist in the catalogue of printed numbers."""
+    path = Path(path)
+    try:
+        els = _File.model_validate(load_yaml(path)).elements
+    except ValidationError as e:
+        raise ConfigError(format_pydantic(path, e)) from None
+    if rep is not None:
+        known = set(rep.counts_by_locator())
+        for e in els:
+            bad = [loc for loc in e.locators if loc not in known]
+            if bad:
+                raise ConfigError(f"{path}: {e.element}: locator(s) {bad} are not in {rep.path.name}; "
+                                  "use a locator exactly as reported.yaml spells it")
+    return els
+
+
+def classify(verdict: str, basis: str = "") -> str:
+    """The class of a verdict string written by any of the audits."""
+    v = str(verdict)
+    if not v or v == "nan":
+        return "not audited"
+    if "by coincidence" in v:
+        return "agrees by coincidence"
+    if v.startswith("cannot be reproduced"):
+        return "cannot be reproduced"
+    if v.startswith("reproduced within 3"):
+        return "within 3 %"
+    if v.startswith(("reproduced", "consistent")):
+        return "reproduced by construction" if str(basis).startswith("by construction") else "reproduced"
+    if v.startswith(("differs", "not tested")):
+        return "differs" if v.startswith("differs") else "not audited"
+    return "not audited"
+
+
+def _audit_rows(risk_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]:
+    frames, used, statuses = [], [], []
+    for name, label in AUDITS.items():
+        f = paths.AUDIT / name
+        if not f.exists():
+            continue
+        a = pd.read_csv(f, comment="#")
+        used.append(f)
+        if "data_status" in a.columns:
+            statuses += [s for s in a.data_status.dropna().unique()]
+        if name == "risk.csv":
+            a = a[a.profile == risk_profile].assign(basis=f"profile {risk_profile}")
+        if name == "exposure.csv":
+            a = a.assign(reported_id=a.reported_id.str.split(";")).explode("reported_id")
+            a = a.rename(columns={"verdict_this_study": "verdict"}).assign(
+                reproduced=a.paper_reproducing, basis="implied by the paper's soil HI/CR (calibration)")
+        a = a[a.reported_id.notna()]
+        if "basis" not in a.columns:
+            a = a.assign(basis="")
+        frames.append(a[["reported_id", "reproduced", "verdict", "basis"]].assign(audit=f"paper/audit/{name}"))
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["reported_id", "reproduced", "verdict", "basis", "audit"])
+    return rows, used, statuses
+
+
+def collect_numbers(rep: Reported, risk_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]:
+    """Every printed number beside its reproduction (first audit that checks it) and a verdict class."""
+    cat = rep.frame()[["id", "locator", "quantity", "medium", "group", "metal", "site", "stat", "value", "unit"]]
+    cat = cat.rename(columns={"id": "reported_id", "value": "reported"})
+    rows, used, statuses = _audit_rows(risk_profile)
+    n_audits = rows.groupby("reported_id").size().rename("n_audits")
+    first = rows.drop_duplicates("reported_id", keep="first")
+    out = cat.merge(first, on="reported_id", how="left").merge(n_audits, on="reported_id", how="left")
+    out["n_audits"] = out.n_audits.fillna(0).astype(int)
+    out["class"] = [classify(v, b) for v, b in zip(out.verdict.fillna(""), out.basis.fillna(""))]
+    for prefix, why in {**NOT_COMPUTABLE, **INPUTS}.items():
+        hit = (out["class"] == "not audited") & out.locator.str.startswith(prefix)
+        out.loc[hit, "class"] = "not computable" if prefix in NOT_COMPUTABLE else "input"
+        out.loc[hit, "verdict"] = out.loc[hit, "verdict"].fillna(why)
+    hit = (out["class"] == "not audited") & out.quantity.str.startswith("literature_")
+    out.loc[hit, "class"], out.loc[hit, "verdict"] = "not computable", "a number of the cited literature"
+    hit = (out["class"] == "not audited") & out.locator.str.startswith(SETTINGS)
+    out.loc[hit, "class"], out.loc[hit, "verdict"] = "method setting", SETTING_WHY
+    # a number printed twice (abstract, text and table) takes the verdict of its audited twin
+    key = ["quantity", "medium", "group", "metal", "site", "stat", "reported"]
+    done = out[out.audit.notna()].drop_duplicates(key).set_index(key)
+    for i in out.index[out["class"] == "not audited"]:
+        k = tuple(out.loc[i, key])
+        if k in done.index:
+            twin = done.loc[k]
+            out.loc[i, ["reproduced", "verdict", "class", "audit"]] = [
+                twin.reproduced, twin.verdict, twin["class"], twin.audit]
+            out.loc[i, "basis"] = f"same printed number as {twin.reported_id}"
+    return out, used, statuses
+
+
+def _counts(sub: pd.DataFrame) -> dict[str, int]:
+    vc = sub["class"].value_counts()
+    return {c: int(vc.get(c, 0)) for c in CLASSES}
+
+
+def _element_verdict(e: Element, sub: pd.DataFrame, have: bool) -> str:
+    if e.role in ("schematic", "text"):
+        return f"cannot be reproduced: {e.why}" if e.role == "schematic" else f"nothing to compute: {e.why}"
+    if e.outputs and not have:
+        return f"not built yet (`make {e.make}`)"
+    c = _counts(sub)
+    audited = {k: v for k, v in c.items() if v and k not in ("not audited", "input", "method setting",
+                                                                "not computable")}
+    if e.role == "input":
+        extra = f"; {c['differs']} printed value(s) contradicted by the paper's own results" if c["differs"] else ""
+        return f"used as printed{extra}"
+    if not audited:
+        return "rebuilt; no printed number to compare" + (f" ({e.why})" if e.why else "")
+    parts = [f"{v} {k}" for k, v in audited.items()]
+    head = "reproduced" if set(audited) == {"reproduced"} else (
+        "reproduced by construction" if set(audited) <= {"reproduced", "reproduced by construction"} else
+        "cannot be reproduced from what was published" if set(audited) <= {"cannot be reproduced",
+                                                                            "agrees by coincidence"} else "mixed")
+    return f"{head}: " + ", ".join(parts)
+
+
+def element_rows(elements: list[Element], numbers: pd.DataFrame, root: Path = paths.ROOT) -> pd.DataFrame:
+    rows = []
+    for e in elements:
+        sub = numbers[numbers.locator.isin(e.locators)]
+        have = all((root / o).exists() for o in e.outputs)
+        rows.append({"element": e.element, "caption": e.caption, "role": e.role,
+                     "outputs": ";".join(e.outputs), "built": have if e.outputs else None,
+                     "make": f"make {e.make}" if e.make else "", "printed_numbers": len(sub),
+                     **_counts(sub), "verdict": _element_verdict(e, sub, have)})
+    return pd.DataFrame(rows)
+
+
+def _md_table(header: list[str], rows: list[list]) -> list[str]:
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")   # noqa: E731
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
+        "| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+
+
+def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
+    """Write paper/audit/numbers.csv, paper/audit/elements.csv and paper/REPORT.md."""
+    elements = load_elements(rep=rep)
+    numbers, used, statuses = collect_numbers(rep, params.figures.risk_profile)
+    site_status = [pd.read_csv(paths.SITES / f"{m}.csv", comment="#").data_status.iloc[0]
+                   for m in ("soil", "water") if (paths.SITES / f"{m}.csv").exists()]
+    status = combine_status(*(site_status + statuses)) if site_status + statuses else "real"
+    prov = make_provenance(script, params_hash(params), [*used, paths.REPORTED, ELEMENTS], status,
+                           note="reproduction report: every printed number and element with its verdict")
+    els = element_rows(elements, numbers)
+    f_num = write_table(numbers, paths.AUDIT / "numbers.csv", prov, float_format="%.6g")
+    f_el = write_table(els, paths.AUDIT / "elements.csv", prov)
+
+    total = _counts(numbers)
+    lines = ["# Reproduction report", "",
+             f"Zhao, Mu, Luo et al. (2026), *Sci Rep*, doi:{rep.paper.get('doi', '10.1038/s41598-026-38887-9')}. "
+             f"Generated by `{prov.script}` at commit `{prov.git_commit[:10]}` (parameters `{prov.params_hash[:12]}`); "
+             "do not edit.", "",
+             f"**Data status: {status}.** "
+             + ("The site tables are reconstructed from the printed statistics and the imagery is a surrogate, so "
+                "agreement with a number that depends on them is never evidence; see the README. "
+                if status != "real" else "") +
+             "A number is *reproduced* within 1 % (shares: the same whole number of sites; map classes: 1 "
+             "percentage point); *reproduced by construction* means the reconstruction was fitted to it.", "",
+             f"## The {len(numbers)} printed numbers", "",
+             *_md_table(["class", "numbers"], [[k, v] for k, v in total.items() if v]), "",
+             f"Risk numbers are read under the profile drawn in Figs 9-15, `{params.figures.risk_profile}`; "
+             "`paper/audit/risk.md` has every profile. Every number: `paper/audit/numbers.csv`.", "",
+             "## Tables and figures", ""]
+    lines += _md_table(["element", "what", "rebuild", "printed numbers", "verdict"],
+                       [[r.element, r.caption, f"`{r.make}`" if r.make else "-", r.printed_numbers, r.verdict]
+                        for r in els.itertuples()])
+    lines += ["", "## Printed numbers by place in the paper", ""]
+    by_loc = []
+    for loc, sub in numbers.groupby("locator", sort=False):
+        c = _counts(sub)
+        by_loc.append([loc, len(sub), *[c[k] or "" for k in CLASSES]])
+    lines += _md_table(["locator", "printed", *CLASSES], by_loc)
+    missing = numbers[numbers["class"] == "not audited"]
+    lines += ["", f"## Numbers no audit checks yet ({len(missing)})", "",
+              "Printed but not (yet) compared with a computation; most are study-area facts, method "
+              "settings or statements of the discussion.", ""]
+    for loc, sub in missing.groupby("locator", sort=False):
+        lines.append(f"* **{loc}** ({len(sub)}): " + ", ".join(f"`{q}`" for q in dict.fromkeys(sub.quantity)))
+    lines += ["", "## Detailed audits", ""] + [f"* `paper/audit/{u.name}`: {AUDITS[u.name]}"
+                                               for u in used]
+    lines += ["* `paper/audit/rf_validation.md`: leave-one-site-out, y-randomisation null, leave-region-out",
+              "* `data_derived/sites/consistency.csv`: printed numbers that contradict each other"]
+    f_md = atomic_write_text(paths.PAPER / "REPORT.md", "\n".join(lines) + "\n")
+    return [f_num, f_el, f_md]

@@ -1,0 +1,103 @@
+"""The reproduction report: element registry, verdict classes, one row per printed number."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from tarimhm import ConfigError, paths
+from tarimhm.report import CLASSES, classify, collect_numbers, element_rows, load_elements, render_report
+
+
+def test_registry_lists_every_numbered_table_and_figure(rep):
+    els = load_elements(rep=rep)
+    names = [e.element for e in els]
+    # the paper numbers Tables 1-10 and Figs 1-16 (captions in ../shared/paper)
+    assert [n for n in names if n.startswith("Table ")] == [f"Table {k}" for k in range(1, 11)]
+    assert [n for n in names if n.startswith("Fig. ")] == [f"Fig. {k}" for k in range(1, 17)]
+    for e in els:
+        assert (e.role == "result") == (e.why is None or e.element.startswith("Tables S")), e.element
+        assert not e.outputs or e.make, f"{e.element}: outputs without a make target"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("elements:\n  - {element: 'Table 1', caption: 'x y z', role: result, locators: ['Table 11']}\n",
+     r"elements\.yaml: Table 1: locator\(s\) \['Table 11'\] are not in reported\.yaml"),
+    ("elements:\n  - {element: 'Table 1', caption: 'x y z', role: figure}\n", r"elements\.0\.role"),
+    ("elements:\n  - {element: 'Tab 1', caption: 'x y z', role: result}\n", r"elements\.0\.element"),
+])
+def test_registry_errors_name_file_and_field(rep, tmp_path, text, message):
+    p = tmp_path / "elements.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_elements(p, rep)
+    assert re.search(message, str(exc.value)), str(exc.value)
+
+
+@pytest.mark.parametrize("verdict,basis,cls", [
+    ("reproduced", "independent of the fit", "reproduced"),
+    ("reproduced", "by construction (fitted in the reconstruction)", "reproduced by construction"),
+    ("reproduced within 3 %", "", "within 3 %"),
+    ("differs by +47 %", "profile x", "differs"),
+    ("differs (3 vs 4.0 of 10 sites)", "", "differs"),
+    ("cannot be reproduced from what was published: the spectra are a surrogate", "", "cannot be reproduced"),
+    ("differs by +0.4 percentage points (within 1 pp by coincidence: surrogate)", "", "agrees by coincidence"),
+    ("consistent with the paper's soil HI/CR", "", "reproduced"),
+    ("not tested: the calibration uses the soil HI/CR only", "", "not audited"),
+    ("", "", "not audited"),
+])
+def test_classify(verdict, basis, cls):
+    assert classify(verdict, basis) == cls
+
+
+def _audits(d):
+    d.mkdir(parents=True)
+    pd.DataFrame([
+        {"reported_id": "s3.1p1:sum_hm.soil.mean", "reproduced": 118.71, "verdict": "reproduced",
+         "basis": "by construction (fitted in the reconstruction)"},
+        {"reported_id": "s3.1p1:sum_hm.soil.min", "reproduced": 90.0, "verdict": "differs by -5 %",
+         "basis": "independent of the fit"},
+    ]).to_csv(d / "statistics.csv", index=False)
+    pd.DataFrame([
+        {"reported_id": "s3.4.3p1:cr.water.adult.As.min", "profile": p, "reproduced": v, "verdict": vd}
+        for p, v, vd in (("paper_as_stated", 1e-5, "differs by +11 %"), ("paper_reproducing", 8.97e-6, "reproduced"))
+    ]).to_csv(d / "risk.csv", index=False)
+    pd.DataFrame([{"reported_id": "tab4:rf_mae.soil.Cd.value", "reproduced": 0.5, "data_status": "reconstructed+surrogate",
+                   "verdict": "cannot be reproduced from what was published: surrogate; differs by +7000 %"}]
+                 ).to_csv(d / "rf.csv", index=False)
+
+
+def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
+    _audits(paths.AUDIT)
+    nums, used, statuses = collect_numbers(rep, "paper_reproducing")
+    assert len(nums) == len(rep) and nums.reported_id.is_unique and set(nums["class"]) <= set(CLASSES)
+    assert statuses == ["reconstructed+surrogate"] and [u.name for u in used] == ["statistics.csv", "risk.csv", "rf.csv"]
+    n = nums.set_index("reported_id")
+    assert n.loc["s3.1p1:sum_hm.soil.mean", "class"] == "reproduced by construction"
+    assert n.loc["s3.1p1:sum_hm.soil.min", "class"] == "differs"
+    # the risk audit is read under the profile asked for, not the first one in the file
+    assert n.loc["s3.4.3p1:cr.water.adult.As.min", "class"] == "reproduced"
+    # Sect. 3.2.1 prints the Table 4 MAE again: it inherits the verdict of its audited twin
+    twin = n.loc["s3.2.1p1:text.rf_mae.soil.Cd.value"]
+    assert twin["class"] == "cannot be reproduced" and twin.basis == "same printed number as tab4:rf_mae.soil.Cd.value"
+    assert (n.loc[n.locator == "Table 10", "class"] == "not computable").all()
+    assert (n.loc[n.locator == "Table 1", "class"] == "input").all()
+    assert n.loc["s3.1p1:sum_hm.soil.max", "class"] == "not audited"
+    els = element_rows(load_elements(rep=rep), nums, root=tmp_path).set_index("element")
+    assert els.loc["Table 4", "verdict"] == "not built yet (`make tab4`)"
+    assert els.loc["Fig. 2", "verdict"].startswith("cannot be reproduced: A workflow drawing")
+    assert els.loc["Table 10", "printed_numbers"] == 13
+
+
+def test_render_report(rep, params, tmp_path, monkeypatch, derived):
+    monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
+    monkeypatch.setattr(paths, "PAPER", tmp_path / "paper")
+    _audits(paths.AUDIT)
+    files = render_report(params, rep, paths.ANALYSIS / "300_report.py")
+    md = files[-1].read_text(encoding="utf-8")
+    assert f"## The {len(rep)} printed numbers" in md and "**Data status: reconstructed+surrogate.**" in md
+    assert "| Fig. 16 | Policy recommendations (drawing) | - | 19 | cannot be reproduced:" in md
+    nums = pd.read_csv(files[0], comment="#")
+    assert len(nums) == len(rep) and (files[0].parent / "numbers.csv.provenance.json").exists()
