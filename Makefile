@@ -195,6 +195,12 @@ paper/REPORT.md: analysis/300_report.py src/tarimhm/report.py paper/elements.yam
 		$(foreach n,$(TAB_NAMES),paper/tables/$(n).csv) $(foreach n,$(FIG_NAMES),figures/$(n).pdf) $(PARAMS) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
+## Citable archive of every output: dist/tarim-hm-outputs-<version>-<commit>.zip with MANIFEST.sha256, CITATION.cff, .zenodo.json
+.PHONY: archive
+archive: paper/REPORT.md | $(STAMP)
+	$(PY) -m tarimhm.cli archive --out dist
+	$(PY) -m tarimhm.cli verify-archive $$(ls -t dist/tarim-hm-outputs-*.zip | head -1)
+
 ## Run the test suite (creates .venv if missing)
 .PHONY: test
 test: $(STAMP)

@@ -42,6 +42,21 @@ def _profiles(args) -> int:
     return 0
 
 
+def _archive(args) -> int:
+    from .archive import build_archive
+    out = build_archive(args.out, allow_dirty=args.allow_dirty, allow_edited=args.allow_edited)
+    print(out)
+    print(out.with_name(out.name + ".sha256").read_text(encoding="utf-8").strip())
+    return 0
+
+
+def _verify(args) -> int:
+    from .archive import verify_archive
+    n = verify_archive(args.archive)
+    print(f"{args.archive}: {n} files match MANIFEST.sha256")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="tarimhm", description="tarim-hm reproducibility package")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -53,6 +68,14 @@ def main(argv=None) -> int:
     r.set_defaults(func=_risk)
     p = sub.add_parser("profiles", help="list the exposure profiles")
     p.set_defaults(func=_profiles)
+    a = sub.add_parser("archive", help="pack the generated outputs into a checksummed, citable zip")
+    a.add_argument("--out", default="dist", help="folder for the archive (default dist)")
+    a.add_argument("--allow-dirty", action="store_true", help="archive from a tree with uncommitted changes")
+    a.add_argument("--allow-edited", action="store_true", help="archive outputs edited after generation")
+    a.set_defaults(func=_archive)
+    v = sub.add_parser("verify-archive", help="re-hash every file of an archive against its MANIFEST.sha256")
+    v.add_argument("archive")
+    v.set_defaults(func=_verify)
     args = ap.parse_args(argv)
     try:
         return args.func(args)
