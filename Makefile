@@ -44,7 +44,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Reproduce every table and figure available so far (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites calibration audit-risk statistics imagery rf rf-validation maps tables figures report
+all: check-data reported sites calibration audit-risk risk-uncertainty statistics imagery rf rf-validation maps tables figures report
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -65,7 +65,9 @@ $(D)/sites/summary.json: analysis/01_reconstruct_sites.py $(SITES_SRC) $(PARAMS)
 	$(PY) $< --params $(PARAMS)
 $(D)/sites/soil.csv $(D)/sites/water.csv $(D)/sites/residuals.csv $(D)/sites/consistency.csv: $(D)/sites/summary.json
 
-RISK_SRC := $(CORE) $(filter-out %/table9.py,$(wildcard src/tarimhm/risk/*.py)) src/tarimhm/sites/schema.py
+RISK_SRC := $(CORE) $(filter-out %/table9.py %/montecarlo.py %/sensitivity.py %/uncertainty_stage.py,$(wildcard src/tarimhm/risk/*.py)) \
+	src/tarimhm/sites/schema.py
+UNC_SRC := $(CORE) $(wildcard src/tarimhm/risk/*.py) src/tarimhm/sites/schema.py
 PROFILE ?= paper_as_stated
 PROFILES := $(basename $(notdir $(wildcard analysis/profiles/*.yaml)))
 SITE_TABLES := $(D)/sites/summary.json
@@ -92,6 +94,13 @@ risk: $(D)/risk/$(PROFILE)/site_summary.csv
 audit-risk: paper/audit/risk.csv
 paper/audit/risk.csv: analysis/04_risk_audit.py $(RISK_SRC) $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv) \
 		$(D)/risk/calibration.csv | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Probabilistic risk: Monte Carlo over exposure factors and bioaccessibility (SPEC in params), Sect. 4.2.1 audit
+.PHONY: risk-uncertainty
+risk-uncertainty: $(D)/risk_uncertainty/mc_summary.csv
+$(D)/risk_uncertainty/mc_summary.csv: analysis/10_risk_uncertainty.py $(UNC_SRC) $(wildcard analysis/uncertainty/*.yaml) \
+		$(wildcard analysis/profiles/*.yaml) $(SITE_TABLES) paper/reported.yaml $(PARAMS) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
 IMG_SRC := $(CORE) $(wildcard src/tarimhm/imagery/*.py) src/tarimhm/sites/schema.py
@@ -153,6 +162,8 @@ DEPS_tab9_exposure := src/tarimhm/risk/table9.py src/tarimhm/risk/profiles.py $(
 DEPS_tab7_pca_soil := $(D)/stats/pca_soil.json
 DEPS_tab8_pca_water := $(D)/stats/pca_soil.json
 $(foreach f,fig5_composition fig8_correlation figS1_qq,$(eval DEPS_$(f) := $(D)/stats/pca_soil.json))
+$(foreach f,figU1_risk_montecarlo figU2_risk_drivers,$(eval DEPS_$(f) := $(D)/risk_uncertainty/mc_summary.csv \
+	src/tarimhm/uncertaintyfigs.py))
 
 # Tables: analysis/2NN_tabK_<slug>.py -> paper/tables/tabK_<slug>.{csv,tex}; `make tabK` rebuilds one.
 TAB_NAMES := $(shell ls analysis/2[0-9][0-9]_tab*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
@@ -191,7 +202,7 @@ figures: $(foreach n,$(FIG_NAMES),figures/$(n).pdf)
 .PHONY: report
 report: paper/REPORT.md
 paper/REPORT.md: analysis/300_report.py src/tarimhm/report.py paper/elements.yaml paper/reported.yaml $(CORE) \
-		paper/audit/risk.csv $(D)/stats/pca_soil.json $(D)/rf/validation.csv \
+		paper/audit/risk.csv $(D)/risk_uncertainty/mc_summary.csv $(D)/stats/pca_soil.json $(D)/rf/validation.csv \
 		$(foreach n,$(TAB_NAMES),paper/tables/$(n).csv) $(foreach n,$(FIG_NAMES),figures/$(n).pdf) $(PARAMS) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 

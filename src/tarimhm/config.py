@@ -105,6 +105,15 @@ class MapParams(_Strict):
         return v
 
 
+class UncertaintyParams(_Strict):
+    spec: str = Field(min_length=1, description="uncertainty spec analysis/uncertainty/<name>.yaml")
+    draws: int = Field(ge=100, le=10_000_000, description="Monte Carlo draws (Latin hypercube)")
+    seed: int = Field(ge=0)
+    bayes_draws: int = Field(ge=10, le=100_000, description="posterior draws per chain of the Bayesian calibration")
+    bayes_tune: int = Field(ge=10, le=100_000, description="tuning steps per chain (NUTS)")
+    bayes_chains: int = Field(ge=1, le=8)
+
+
 class Params(_Strict):
     project: ProjectParams
     reconstruction: ReconstructionParams
@@ -112,6 +121,7 @@ class Params(_Strict):
     imagery: ImageryParams
     rf: RFParams
     maps: MapParams
+    uncertainty: UncertaintyParams
 
 
 def load_yaml(path: Path) -> dict:

@@ -25,6 +25,9 @@ def figure_main(name: str, script: str, doc: str = "", argv=None) -> None:
     elif name.startswith(("fig6", "fig7")):
         from .raster.figures import render_maps
         files = render_maps(name, params, reported.load(), Path(script))
+    elif name.startswith("figU"):
+        from .uncertaintyfigs import render
+        files = render(name, params, Path(script))
     elif name == "fig1_study_area":
         from .mapfig import render_fig1
         files = render_fig1(params, Path(script))

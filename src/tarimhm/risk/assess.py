@@ -12,7 +12,7 @@ from . import equations as eq
 from .indices import hpi, igeo
 from .profiles import Profile
 
-__all__ = ["soil_risk", "water_risk", "site_summary", "soil_indices", "water_indices", "METALS", "PATHWAYS"]
+__all__ = ["soil_risk", "water_risk", "soil_terms", "water_terms", "site_summary", "soil_indices", "water_indices", "METALS", "PATHWAYS"]
 
 METALS = ("As", "Cd", "Pb", "Cu", "Zn")
 PATHWAYS = ("ingestion", "inhalation", "dermal")
@@ -29,19 +29,31 @@ def _conc(sites: pd.DataFrame) -> np.ndarray:
     return c
 
 
-def _exposure(prof: Profile, group: str, medium: str):
-    """(group parameters, ED, EF, BW, non-carcinogenic AT, carcinogenic AT) of one group and medium."""
-    gp = prof.groups[group]
-    ed, ef, bw = gp.ED.value, gp.EF.value, gp.BW.value
+def _factors(prof: Profile, group: str, medium: str, over: dict | None = None):
+    """(value getter, ED, EF, BW, non-carcinogenic AT, carcinogenic AT) of one group and medium.
+
+    ``over`` replaces group factors (BW, ED, IngR, ...) by arrays that broadcast against the
+    concentrations; the Monte Carlo layer passes one value per draw, the deterministic stage none.
+    """
+    gp, over = prof.groups[group], over or {}
+
+    def val(key):
+        return over[key] if key in over else getattr(gp, key).value
+    ed, ef, bw = val("ED"), val("EF"), val("BW")
     mode = prof.options.at_carcinogenic_soil if medium == "soil" else prof.options.at_carcinogenic_water
-    return (gp, ed, ef, bw, eq.averaging_time(ed, carcinogenic=False),
+    return (val, ed, ef, bw, eq.averaging_time(ed, carcinogenic=False),
             eq.averaging_time(ed, True, prof.constants.LT.value, mode))
 
 
-def soil_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
-    """HQ and CR by site, group, metal and pathway for soil (Eqs 5-10)."""
-    c = _conc(sites)
-    ba = np.array([prof.options.bioaccessibility.get(m, 1.0) for m in METALS])
+def soil_terms(c: np.ndarray, prof: Profile, group: str, over: dict | None = None,
+               ba: np.ndarray | None = None) -> dict[tuple[str, str], np.ndarray]:
+    """HQ (kind 'nc') and CR (kind 'c') per pathway for one group: {(pathway, kind): array (..., metal)}.
+
+    ``c`` has the five metals on its last axis; ``ba`` is the oral bioaccessible fraction per metal
+    (default: the profile's option, 1 where unset) and broadcasts like ``c``.
+    """
+    if ba is None:
+        ba = np.array([prof.options.bioaccessibility.get(m, 1.0) for m in METALS])
     abs_ = np.array([prof.abs[m].value for m in METALS])
     tox = prof.toxicity
     rfd = {"ingestion": np.array([tox[m].RfDo.value for m in METALS]),
@@ -49,19 +61,40 @@ def soil_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
            "dermal": np.array([tox[m].RfDd.value for m in METALS])}
     sf = {k: np.array([getattr(tox[m], a).value if getattr(tox[m], a) else 0.0 for m in METALS])
           for k, a in (("ingestion", "SFo"), ("inhalation", "SFi"), ("dermal", "SFd"))}
+    val, ed, ef, bw, at_nc, at_c = _factors(prof, group, "soil", over)
+    af = val("AF") if prof.options.dermal_af else 1.0
+    out = {}
+    for at, kind in ((at_nc, "nc"), (at_c, "c")):
+        add = {
+            "ingestion": eq.add_soil_ingestion(c * ba, val("IngR"), ef, ed, bw, at),
+            "inhalation": eq.add_soil_inhalation(c, val("InhR"), ef, ed, bw, at, prof.constants.PEF.value),
+            "dermal": eq.add_soil_dermal(c, val("SA"), abs_, ef, ed, bw, at, af=af),
+        }
+        for pw in PATHWAYS:
+            out[(pw, kind)] = eq.hazard_quotient(add[pw], rfd[pw]) if kind == "nc" else eq.cancer_risk(add[pw], sf[pw])
+    return out
+
+
+def water_terms(c: np.ndarray, prof: Profile, group: str, over: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(HQ, CR) of drinking-water ingestion for one group, arrays (..., metal)."""
+    tox = prof.toxicity
+    rfd = np.array([tox[m].RfDo.value for m in METALS])
+    csf = np.array([tox[m].CSFw.value if tox[m].CSFw else 0.0 for m in METALS])
+    val, ed, ef, bw, at_nc, at_c = _factors(prof, group, "water", over)
+    hq = eq.hazard_quotient(eq.add_water_ingestion(c, val("IRw"), ef, ed, bw, at_nc), rfd)
+    cr = eq.cancer_risk_water(eq.add_water_ingestion(c, val("IRw"), ef, ed, bw, at_c), csf)
+    return hq, cr
+
+
+def soil_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
+    """HQ and CR by site, group, metal and pathway for soil (Eqs 5-10)."""
+    c = _conc(sites)
     rows = []
     for g in GROUPS:
-        gp, ed, ef, bw, at_nc, at_c = _exposure(prof, g, "soil")
-        af = gp.AF.value if prof.options.dermal_af else 1.0
-        for at, kind in ((at_nc, "nc"), (at_c, "c")):
-            add = {
-                "ingestion": eq.add_soil_ingestion(c * ba, gp.IngR.value, ef, ed, bw, at),
-                "inhalation": eq.add_soil_inhalation(c, gp.InhR.value, ef, ed, bw, at, prof.constants.PEF.value),
-                "dermal": eq.add_soil_dermal(c, gp.SA.value, abs_, ef, ed, bw, at, af=af),
-            }
+        terms = soil_terms(c, prof, g)
+        for kind in ("nc", "c"):
             for pw in PATHWAYS:
-                val = eq.hazard_quotient(add[pw], rfd[pw]) if kind == "nc" else eq.cancer_risk(add[pw], sf[pw])
-                df = pd.DataFrame(val, columns=list(METALS))
+                df = pd.DataFrame(terms[(pw, kind)], columns=list(METALS))
                 df.insert(0, "site_id", sites["site_id"].to_numpy())
                 df = df.melt(id_vars="site_id", var_name="metal", value_name="HQ" if kind == "nc" else "CR")
                 df["group"], df["pathway"] = g, pw
@@ -76,14 +109,9 @@ def soil_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
 def water_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
     """HQ and CR by site, group and metal for drinking water (Eqs 8, 11-12; ingestion only)."""
     c = _conc(sites)
-    tox = prof.toxicity
-    rfd = np.array([tox[m].RfDo.value for m in METALS])
-    csf = np.array([tox[m].CSFw.value if tox[m].CSFw else 0.0 for m in METALS])
     rows = []
     for g in GROUPS:
-        gp, ed, ef, bw, at_nc, at_c = _exposure(prof, g, "water")
-        hq = eq.hazard_quotient(eq.add_water_ingestion(c, gp.IRw.value, ef, ed, bw, at_nc), rfd)
-        cr = eq.cancer_risk_water(eq.add_water_ingestion(c, gp.IRw.value, ef, ed, bw, at_c), csf)
+        hq, cr = water_terms(c, prof, g)
         for m_i, m in enumerate(METALS):
             rows.append(pd.DataFrame({"medium": "water", "site_id": sites["site_id"].to_numpy(), "group": g,
                                       "metal": m, "pathway": "ingestion", "HQ": hq[:, m_i], "CR": cr[:, m_i]}))

@@ -1,0 +1,93 @@
+"""Figures of the probabilistic risk layer (stage 10), drawn from its saved tables only.
+
+figU1: per site, the Monte Carlo distribution of HI and TCR (box p25-p75, whiskers p5-p95, median)
+       beside the deterministic value, for soil and river, children and adults.
+figU2: which inputs drive the spread: share of the summed squared Spearman correlations per input.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .config import Params, params_hash
+from .provenance import make_provenance, read_sidecar
+from .viz import footer, save_figure, use_style
+
+__all__ = ["render", "FIGURES"]
+
+PANELS = [("soil", "child"), ("soil", "adult"), ("water", "child"), ("water", "adult")]
+LINES = {"HI": [(1.0, "HI = 1")], "TCR": [(1e-4, "1e-4"), (1e-6, "1e-6")]}
+
+
+def _load(name: str) -> tuple[Path, pd.DataFrame]:
+    f = paths.DATA_DERIVED / "risk_uncertainty" / name
+    if not f.exists():
+        raise FileNotFoundError(f"{f}: missing; run `make risk-uncertainty` first")
+    return f, pd.read_csv(f, comment="#")
+
+
+def figU1():
+    f, s = _load("mc_summary.csv")
+    fig, axes = plt.subplots(2, 4, figsize=(7.2, 4.4), sharey="row")
+    for j, (med, g) in enumerate(PANELS):
+        sub = s[(s.medium == med) & (s.group == g)]
+        for i, out in enumerate(("HI", "TCR")):
+            ax = axes[i, j]
+            stats = [{"label": sid, "whislo": r[f"{out}_p5"], "q1": r[f"{out}_p25"], "med": r[f"{out}_p50"],
+                      "q3": r[f"{out}_p75"], "whishi": r[f"{out}_p95"], "fliers": []}
+                     for sid, r in zip(sub.site_id, sub.to_dict("records"))]
+            ax.bxp(stats, showfliers=False, widths=0.6, patch_artist=True,
+                   boxprops={"facecolor": "#cfe3f3", "linewidth": 0.5}, medianprops={"color": "#0072B2"},
+                   whiskerprops={"linewidth": 0.5}, capprops={"linewidth": 0.5})
+            ax.plot(np.arange(1, len(sub) + 1), sub[f"{out}_deterministic"], "D", ms=2.5, color="#D55E00",
+                    label="deterministic")
+            for y, lab in LINES[out]:
+                ax.axhline(y, color="#555555", lw=0.5, ls="--")
+                if j == 3:
+                    ax.text(len(sub) + 0.6, y, lab, fontsize=5.5, va="bottom", ha="right", color="#555555")
+            ax.set_yscale("log")
+            ax.tick_params(axis="x", labelrotation=90, labelsize=5.5)
+            if i == 0:
+                ax.set_title(f"{'Soil' if med == 'soil' else 'River'}, {g}")
+            if j == 0:
+                ax.set_ylabel(out)
+    axes[0, 0].legend(frameon=False, fontsize=6, loc="lower left")
+    fig.tight_layout()
+    return fig, [f]
+
+
+def figU2():
+    f, r = _load("mc_rank.csv")
+    share = r.groupby(["medium", "group", "output", "input"]).variance_share.median().reset_index()
+    fig, axes = plt.subplots(1, 4, figsize=(7.2, 2.4), sharex=True)
+    for ax, (med, g) in zip(axes, PANELS):
+        sub = share[(share.medium == med) & (share.group == g)]
+        piv = sub.pivot(index="input", columns="output", values="variance_share").fillna(0)
+        piv = piv[(piv > 0.005).any(axis=1)].sort_values("HI")
+        y = np.arange(len(piv))
+        ax.barh(y - 0.2, 100 * piv.get("HI", 0), height=0.4, color="#0072B2", label="HI")
+        ax.barh(y + 0.2, 100 * piv.get("TCR", 0), height=0.4, color="#E69F00", label="TCR")
+        ax.set_yticks(y, piv.index, fontsize=6)
+        ax.set_title(f"{'Soil' if med == 'soil' else 'River'}, {g}")
+        ax.set_xlabel("share of variance (%)")
+    axes[0].legend(frameon=False, fontsize=6)
+    fig.tight_layout()
+    return fig, [f]
+
+
+FIGURES = {"figU1_risk_montecarlo": (figU1, "Monte Carlo HI and TCR per site"),
+           "figU2_risk_drivers": (figU2, "inputs driving the HI and TCR spread (Spearman)")}
+
+
+def render(name: str, params: Params, script: Path) -> list[Path]:
+    use_style()
+    func, caption = FIGURES[name]
+    fig, inputs = func()
+    side = read_sidecar(inputs[0])
+    prov = make_provenance(script, params_hash(params), inputs, side["data_status"], note=caption)
+    footer(fig, prov, f"{caption} · {side['note']} · {params.uncertainty.draws} draws")
+    return save_figure(fig, name, prov, params.figures.formats, params.figures.dpi)
