@@ -162,7 +162,7 @@ DEPS_tab9_exposure := src/tarimhm/risk/table9.py src/tarimhm/risk/profiles.py $(
 DEPS_tab7_pca_soil := $(D)/stats/pca_soil.json
 DEPS_tab8_pca_water := $(D)/stats/pca_soil.json
 $(foreach f,fig5_composition fig8_correlation figS1_qq,$(eval DEPS_$(f) := $(D)/stats/pca_soil.json))
-$(foreach f,figU1_risk_montecarlo figU2_risk_drivers,$(eval DEPS_$(f) := $(D)/risk_uncertainty/mc_summary.csv \
+$(foreach f,figU1_risk_montecarlo figU2_risk_drivers figU3_bayes_exposure,$(eval DEPS_$(f) := $(D)/risk_uncertainty/mc_summary.csv \
 	src/tarimhm/uncertaintyfigs.py))
 
 # Tables: analysis/2NN_tabK_<slug>.py -> paper/tables/tabK_<slug>.{csv,tex}; `make tabK` rebuilds one.

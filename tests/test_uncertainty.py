@@ -138,7 +138,62 @@ def test_stage_same_seed_same_bytes_and_audit(use_sites, tiny, rep, tmp_path, mo
     assert audit.loc["s4.2.1:overestimation_factor.soil.min", "reproduced"] == pytest.approx(100 / 35, rel=1e-5)
     assert audit.loc["s4.2.1:hi_change_ingr330.soil.child.min", "verdict"].startswith("differs by +")
     assert audit.loc["s4.2.1:risk_change_longer_duration.soil.min", "verdict"].startswith("cannot be reproduced")
+    post = pd.read_csv(a["bayes_posterior"], comment="#").set_index("parameter")
+    assert list(post.index) == ["child.BW", "child.IngR", "adult.BW", "adult.ED", "adult.IngR", "s_model"]
+    assert np.isfinite(post.r_hat).all() and (post.prior_p5 < post.prior_p95).all()
+    assert b["bayes_nc"].read_bytes() == a["bayes_nc"].read_bytes()      # NUTS with a seed: same draws
     import xarray as xr
     with xr.open_dataset(a["montecarlo"], engine="scipy") as ds:
         assert ds.sizes["draw"] == tiny.uncertainty.draws and ds.attrs["tarimhm_data_status"] == "reconstructed"
         assert ds["HI_soil_child"].shape == (tiny.uncertainty.draws, 10)
+
+
+def test_print_rounding_sd_by_hand():
+    from tarimhm.risk.bayes import print_sd
+    # 0.347 printed to 3 digits: unit 0.001, half-unit 0.0005, uniform sd 0.0005/sqrt(3) = 2.8868e-4, / 0.347
+    assert print_sd(0.347) == pytest.approx(0.0005 / np.sqrt(3) / 0.347, rel=1e-12)
+    assert print_sd(7.87e-6) == pytest.approx(0.005e-6 / np.sqrt(3) / 7.87e-6, rel=1e-12)
+
+
+def test_bayes_structure_matches_the_equations(rep):
+    """Reference terms sum to the deterministic endpoints; exponents are the equations' powers, by hand."""
+    from tarimhm.risk.bayes import structure
+    from tarimhm.risk.calibrate import evaluate_profile, extreme_sites
+    prof = load_profile("paper_reproducing")
+    spec, _ = load_spec("table9_ranges")
+    ends, T, X, names = structure(prof, rep, spec)
+    ev = evaluate_profile(prof, extreme_sites(rep), ends[["quantity", "group", "metal", "stat", "reported", "reported_id"]])
+    np.testing.assert_allclose(T.sum(axis=1), ev.reproduced, rtol=1e-14)
+    assert names == ["child.BW", "child.IngR", "adult.BW", "adult.ED", "adult.IngR"]   # IRw moves no soil endpoint
+    k = {n: i for i, n in enumerate(names)}
+    child_hi = ((ends.group == "child") & (ends.quantity == "hi")).to_numpy()
+    adult_cr = ((ends.group == "adult") & (ends.quantity == "cr")).to_numpy()
+    ing, inh, der = 0, 1, 2                                           # PATHWAYS order
+    # every dose ~ 1/BW; IngR enters the ingestion dose only; ED cancels in HI (AT = ED x 365) and
+    # stays in a lifetime-averaged CR; child factors never touch adult endpoints
+    assert (X[child_hi][:, [ing, der], k["child.BW"]] == -1).all()
+    assert (X[child_hi][:, ing, k["child.IngR"]] == 1).all() and (X[child_hi][:, der, k["child.IngR"]] == 0).all()
+    assert (X[adult_cr][:, ing, k["adult.ED"]] == 1).all()
+    assert (X[(ends.group == "adult").to_numpy() & (ends.quantity == "hi").to_numpy()][:, :, k["adult.ED"]] == 0).all()
+    assert (X[(ends.group == "adult").to_numpy()][:, :, [k["child.BW"], k["child.IngR"]]] == 0).all()
+
+
+@pytest.mark.slow
+def test_bayes_recovers_known_factors(rep):
+    """Endpoints made by the model itself at known factors: the posterior must find them again."""
+    from tarimhm.risk.bayes import fit, structure
+    prof = load_profile("paper_reproducing")
+    spec, _ = load_spec("table9_ranges")
+    ends, T, X, names = structure(prof, rep, spec)
+    truth = {"child.BW": 18.0, "child.IngR": 300.0, "adult.BW": 62.0, "adult.ED": 28.0, "adult.IngR": 120.0}
+    f0 = np.array([getattr(prof.groups[n.split(".")[0]], n.split(".")[1]).value for n in names])
+    f = np.array([truth[n] for n in names])
+    y = (T * np.exp((X * np.log(f / f0)[None, None, :]).sum(axis=2))).sum(axis=1)
+    idata, _, _ = fit(prof, rep, spec, draws=300, tune=300, chains=2, seed=3, observed=y)
+    for n, v in truth.items():
+        post = np.asarray(idata.posterior[n]).ravel()
+        lo, hi = np.percentile(post, [1, 99])
+        assert lo <= v <= hi, f"{n}: truth {v} outside the posterior 98 % interval [{lo:.4g}, {hi:.4g}]"
+    # the ingestion-dominated endpoints pin IngR / BW tightly
+    ratio = np.asarray(idata.posterior["child.IngR"]).ravel() / np.asarray(idata.posterior["child.BW"]).ravel()
+    assert np.median(ratio) == pytest.approx(300 / 18, rel=0.02)

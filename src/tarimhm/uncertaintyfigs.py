@@ -89,5 +89,46 @@ def render(name: str, params: Params, script: Path) -> list[Path]:
     fig, inputs = func()
     side = read_sidecar(inputs[0])
     prov = make_provenance(script, params_hash(params), inputs, side["data_status"], note=caption)
-    footer(fig, prov, f"{caption} · {side['note']} · {params.uncertainty.draws} draws")
+    u = params.uncertainty
+    runs = (f"{u.bayes_chains} x {u.bayes_draws} NUTS draws, priors of spec {u.spec}" if name.startswith("figU3")
+            else f"{u.draws} Latin-hypercube draws, spec {u.spec}")
+    footer(fig, prov, f"{caption} · {runs}")
     return save_figure(fig, name, prov, params.figures.formats, params.figures.dpi)
+
+
+def figU3():
+    import xarray as xr
+    f_nc = paths.DATA_DERIVED / "risk_uncertainty" / "bayes_posterior.nc"
+    f_ep, ep = _load("bayes_endpoints.csv")
+    if not f_nc.exists():
+        raise FileNotFoundError(f"{f_nc}: missing; run `make risk-uncertainty` first")
+    with xr.open_dataset(f_nc, engine="scipy") as ds:
+        names = [v for v in ds.data_vars if not v.startswith("prior_") and v != "s_model"]
+        post = {n: np.asarray(ds[n]).ravel() for n in names}
+        prior = {n: np.asarray(ds[f"prior_{n}"]) for n in names}
+    fig = plt.figure(figsize=(7.2, 4.6))
+    gs = fig.add_gridspec(2, len(names), height_ratios=[1, 1.15])
+    for j, n in enumerate(names):
+        ax = fig.add_subplot(gs[0, j])
+        lo, hi = np.percentile(np.r_[prior[n], post[n]], [0, 100])
+        bins = np.linspace(lo, hi, 40)
+        ax.hist(prior[n], bins=bins, density=True, color="#bbbbbb", label="prior")
+        ax.hist(post[n], bins=bins, density=True, color="#0072B2", alpha=0.75, label="posterior")
+        ax.set_title(n, fontsize=7)
+        ax.set_yticks([])
+    fig.axes[0].legend(frameon=False, fontsize=5.5, loc="upper right")
+    ax = fig.add_subplot(gs[1, :])
+    lab = [f"{r.quantity.upper()} {r.group} {r.metal} {r.stat}" for r in ep.itertuples()]
+    x = np.arange(len(ep))
+    err = 100 * (np.c_[ep.posterior_p3, ep.posterior_p97].T / ep.reported.to_numpy() - 1)
+    med = ep.posterior_rel_error_pct.to_numpy()
+    ax.errorbar(x, med, yerr=[med - err[0], err[1] - med], fmt="o", ms=2.5, lw=0.6, color="#D55E00")
+    ax.axhline(0, color="#555555", lw=0.5)
+    ax.set_xticks(x, lab, rotation=90, fontsize=5.5)
+    ax.set_ylabel("posterior vs printed (%)")
+    ax.set_title("The paper's 28 soil HI / CR endpoints under the posterior (median, 94 % interval)", fontsize=7)
+    fig.tight_layout()
+    return fig, [f_ep, f_nc]
+
+
+FIGURES["figU3_bayes_exposure"] = (figU3, "exposure factors consistent with the paper's soil HI/CR (PyMC)")

@@ -5,6 +5,10 @@ Outputs (``data_derived/risk_uncertainty/``):
   mc_summary.csv      per medium, site, group: deterministic value, mean, percentiles, P(HI > 1), P(TCR > 1e-4 / 1e-6)
   mc_rank.csv         Spearman rank correlation of each varying input with HI and TCR, share of variance
   montecarlo.nc       NetCDF: every draw of the inputs and of HI / TCR per site (same seed -> same bytes)
+  bayes_posterior.csv exposure factors consistent with the paper's soil HI/CR (PyMC): prior vs posterior
+  bayes_endpoints.csv the 28 endpoints, reported vs posterior
+  bayes_sites.csv     HI / TCR per site under the posterior factors (posterior predictive)
+  bayes_posterior.nc  NetCDF: the posterior draws
 and ``paper/audit/sensitivity.csv`` (Sect. 4.2.1 claims beside the scenario ranges).
 """
 from __future__ import annotations
@@ -78,4 +82,44 @@ def run_uncertainty(params: Params, rep: Reported, script: Path) -> dict[str, Pa
              "tarimhm_params_hash": prov.params_hash, "tarimhm_data_status": status}
     files["montecarlo"] = _netcdf(out / "montecarlo.nc", sim, draws, soil, water, attrs)
     write_sidecar(files["montecarlo"], prov)
+    files.update(_bayes(params, rep, spec, soil, water, script, inputs))
+    return files
+
+
+def _bayes(params: Params, rep: Reported, spec, soil, water, script: Path, inputs) -> dict[str, Path]:
+    """Bayesian calibration of the exposure factors to the printed soil endpoints, and its predictive."""
+    import xarray as xr
+
+    from .bayes import fit, posterior_tables
+    u, out = params.uncertainty, out_dir()
+    prof = load_profile(params.figures.risk_profile)     # the structure the grid calibration found
+    idata, ends, names = fit(prof, rep, spec, u.bayes_draws, u.bayes_tune, u.bayes_chains, u.seed)
+    post, ep = posterior_tables(idata, ends, names, spec)
+    prov_real = make_provenance(script, params_hash(params), [paths.REPORTED, *inputs[1:-2]], "real",
+                                note=f"Bayesian calibration (PyMC NUTS) of {', '.join(names)} to the 28 printed soil "
+                                     f"HI/CR endpoints; structure of profile {prof.name}, priors of spec {spec.name}")
+    files = {"bayes_posterior": write_table(post, out / "bayes_posterior.csv", prov_real, float_format="%.6g"),
+             "bayes_endpoints": write_table(ep, out / "bayes_endpoints.csv", prov_real, float_format="%.6g")}
+    data = {n: (("chain", "draw"), np.asarray(idata.posterior[n])) for n in [*names, "s_model"]}
+    data.update({f"prior_{n}": (("prior_draw",), np.asarray(idata.prior[n]).ravel()) for n in [*names, "s_model"]})
+    ds = xr.Dataset(data,
+                    attrs={"title": "posterior of the exposure factors given the paper's soil HI/CR endpoints",
+                           "profile": prof.name, "spec": spec.name, "seed": u.seed,
+                           "tarimhm_git_commit": prov_real.git_commit, "tarimhm_data_status": "real"})
+    files["bayes_nc"] = out / "bayes_posterior.nc"
+    with atomic_path(files["bayes_nc"]) as tmp:
+        ds.to_netcdf(tmp, engine="scipy", format="NETCDF3_64BIT")
+    write_sidecar(files["bayes_nc"], prov_real)
+    # posterior predictive at the pipeline's sites: unconstrained inputs keep their prior draws
+    n = ds.sizes["chain"] * ds.sizes["draw"]
+    pspec = spec.model_copy(update={"bioaccessibility": {}})
+    draws = sample(pspec, n, u.seed)
+    for name in names:
+        draws[name] = np.asarray(ds[name]).ravel()
+    sim = simulate(pspec, soil, water, draws, prof)
+    status = combine_status(*soil.data_status, *water.data_status)
+    prov = make_provenance(script, params_hash(params), inputs, status,
+                           note=f"HI/TCR under the posterior exposure factors (profile {prof.name})")
+    files["bayes_sites"] = write_table(summarise(sim, soil, water, _summary(prof, soil, water)),
+                                       out / "bayes_sites.csv", prov, float_format="%.6g")
     return files
