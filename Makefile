@@ -42,7 +42,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-## Reproduce every table and figure available so far (creates .venv if missing)
+## Reproduce every table and figure, the audits and paper/REPORT.md (creates .venv if missing)
 .PHONY: all
 all: check-data reported sites calibration audit-risk risk-uncertainty statistics imagery rf rf-validation maps tables figures report
 
@@ -176,7 +176,7 @@ paper/tables/$(1).csv: $(wildcard analysis/2[0-9][0-9]_$(1).py) src/tarimhm/stat
 endef
 $(foreach n,$(TAB_NAMES),$(eval $(call TAB_RULE,$(n))))
 
-## Every table available so far (make tab7, make tab8 rebuild one)
+## Every table (make tab4 ... make tab9 rebuild one)
 .PHONY: tables
 tables: $(foreach n,$(TAB_NAMES),paper/tables/$(n).csv)
 
@@ -194,7 +194,7 @@ endef
 $(foreach n,$(filter fig9_% fig10_% fig11_% fig12_% fig13_% fig14_% fig15_%,$(FIG_NAMES)),$(eval DEPS_$(n) := $$(RISK_OUT)))
 $(foreach n,$(FIG_NAMES),$(eval $(call FIG_RULE,$(n))))
 
-## Every figure available so far (make fig9 ... make fig15 rebuild one)
+## Every figure (make fig1 ... make fig15, make figU1 ... rebuild one)
 .PHONY: figures
 figures: $(foreach n,$(FIG_NAMES),figures/$(n).pdf)
 
@@ -226,6 +226,7 @@ smoke: $(STAMP)
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/02_risk_calibration.py --params tests/data/params_tiny.yaml; \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/03_risk_deterministic.py --params tests/data/params_tiny.yaml --profile paper_reproducing; \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/110_fig10_hi_radar.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/10_risk_uncertainty.py --params tests/data/params_tiny.yaml; \
 	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/06_imagery.py --params tests/data/params_tiny.yaml; \
 	ls -R $$tmp | head -60; rm -rf $$tmp
 
@@ -235,10 +236,11 @@ lock: $(STAMP)
 	{ sed -n '1,2p' requirements.txt; $(PY) -m pip freeze --exclude-editable; } > requirements.txt.new
 	mv requirements.txt.new requirements.txt
 
-## Remove generated outputs (data_derived/, figures/); keeps .venv
+## Remove generated outputs (data_derived/, figures/, paper/audit, paper/tables, paper/REPORT.md); keeps .venv and dist/
 .PHONY: clean
 clean:
 	find $(D) figures -mindepth 1 ! -name README.md -delete
+	rm -rf paper/audit paper/tables paper/REPORT.md
 
 ## Remove generated outputs and the virtual environment
 .PHONY: distclean

@@ -46,6 +46,19 @@ INPUTS = {"Table 1": "background / standard used as printed (input of Igeo, HPI,
           "Table 9": "exposure factor carried by a profile (see Table 9 and paper/audit/exposure.csv)"}
 
 
+EXTRAS = [
+    ("paper/audit/rf_validation.md", "leave-one-site-out R², y-randomisation null and leave-region-out of the 10 RF models"),
+    ("data_derived/rf/aoa.csv", "area of applicability of each model (dissimilarity index, threshold)"),
+    ("data_derived/maps/soil_maps.tif", "60 m basin rasters: mean, ensemble spread, interval bounds (COG)"),
+    ("figures/fig6unc_soil_uncertainty.pdf", "spread and area-of-applicability companions of Figs 6-7"),
+    ("data_derived/sites/consistency.csv", "checks of whether the printed numbers can hold together"),
+    ("paper/tables/tab9_exposure.csv", "Table 9 beside the exposure factors the paper's own results imply"),
+    ("data_derived/risk_uncertainty/mc_summary.csv", "Monte Carlo HI/TCR per site: percentiles, P(HI > 1), P(TCR > 1e-4)"),
+    ("data_derived/risk_uncertainty/bayes_posterior.csv", "Bayesian calibration (PyMC) of the exposure factors to the printed soil HI/CR"),
+    ("figures/figU1_risk_montecarlo.pdf", "probabilistic HI/TCR per site (Figs U1-U3)"),
+]
+
+
 class Element(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     element: str = Field(pattern=r"^(Table \d+|Fig\. \d+|Tables S\d+-S\d+)$")
@@ -241,6 +254,10 @@ def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
               "settings or statements of the discussion.", ""]
     for loc, sub in missing.groupby("locator", sort=False):
         lines.append(f"* **{loc}** ({len(sub)}): " + ", ".join(f"`{q}`" for q in dict.fromkeys(sub.quantity)))
+    lines += ["", "## Beyond the paper", "", "What a careful review needs and the paper does not have:", ""]
+    for path, what in EXTRAS:
+        mark = "" if (paths.ROOT / path).exists() else " (not built yet)"
+        lines.append(f"* `{path}`{mark}: {what}")
     lines += ["", "## Detailed audits", ""] + [f"* `paper/audit/{u.name}`: {AUDITS[u.name]}"
                                                for u in used]
     lines += ["* `paper/audit/rf_validation.md`: leave-one-site-out, y-randomisation null, leave-region-out",
