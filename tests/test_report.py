@@ -66,6 +66,12 @@ def _audits(d):
     pd.DataFrame([{"reported_id": "tab4:rf_mae.soil.Cd.value", "reproduced": 0.5, "data_status": "reconstructed+surrogate",
                    "verdict": "cannot be reproduced from what was published: surrogate; differs by +7000 %"}]
                  ).to_csv(d / "rf.csv", index=False)
+    # the map audits name the reproduced value ours_pct (class shares) or ours (text numbers)
+    pd.DataFrame([{"medium": "soil", "metal": "As", "class": 1, "paper_pct": 34.1, "ours_pct": 0.0,
+                   "reported_id": "tab5:map_class.soil.As.share.c1", "verdict": "cannot be reproduced from what was "
+                   "published: surrogate", "ours": None},
+                  {"medium": "soil", "metal": "As", "class": None, "paper_pct": None, "ours_pct": None,
+                   "reported_id": None, "verdict": "not in the paper", "ours": 1.0}]).to_csv(d / "maps_soil.csv", index=False)
 
 
 def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatch):
@@ -73,7 +79,8 @@ def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatc
     _audits(paths.AUDIT)
     nums, used, statuses = collect_numbers(rep, "paper_reproducing")
     assert len(nums) == len(rep) and nums.reported_id.is_unique and set(nums["class"]) <= set(CLASSES)
-    assert statuses == ["reconstructed+surrogate"] and [u.name for u in used] == ["statistics.csv", "risk.csv", "rf.csv"]
+    assert statuses == ["reconstructed+surrogate"]
+    assert [u.name for u in used] == ["statistics.csv", "risk.csv", "rf.csv", "maps_soil.csv"]
     n = nums.set_index("reported_id")
     assert n.loc["s3.1p1:sum_hm.soil.mean", "class"] == "reproduced by construction"
     assert n.loc["s3.1p1:sum_hm.soil.min", "class"] == "differs"
@@ -85,6 +92,8 @@ def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatc
     assert (n.loc[n.locator == "Table 10", "class"] == "not computable").all()
     assert (n.loc[n.locator == "Table 1", "class"] == "input").all()
     assert n.loc["s3.1p1:sum_hm.soil.max", "class"] == "not audited"
+    assert n.loc["tab5:map_class.soil.As.share.c1", "reproduced"] == 0.0
+    assert n.loc["tab5:map_class.soil.As.share.c1", "class"] == "cannot be reproduced"
     els = element_rows(load_elements(rep=rep), nums, root=tmp_path).set_index("element")
     assert els.loc["Table 4", "verdict"] == "not built yet (`make tab4`)"
     assert els.loc["Fig. 2", "verdict"].startswith("cannot be reproduced: A workflow drawing")

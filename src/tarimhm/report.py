@@ -127,6 +127,9 @@ def _audit_rows(risk_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]
             a = a.rename(columns={"verdict_this_study": "verdict"}).assign(
                 reproduced=a.paper_reproducing, basis="implied by the paper's soil HI/CR (calibration)")
         a = a[a.reported_id.notna()]
+        if "reproduced" not in a.columns:      # map audits: class shares in ours_pct, text numbers in ours
+            a = a.assign(reproduced=a.get("ours_pct", pd.Series(index=a.index, dtype=float)).fillna(
+                a.get("ours", pd.Series(index=a.index, dtype=float))))
         if "basis" not in a.columns:
             a = a.assign(basis="")
         frames.append(a[["reported_id", "reproduced", "verdict", "basis"]].assign(audit=f"paper/audit/{name}"))
@@ -185,11 +188,11 @@ def _element_verdict(e: Element, sub: pd.DataFrame, have: bool) -> str:
     if not audited:
         return "rebuilt; no printed number to compare" + (f" ({e.why})" if e.why else "")
     parts = [f"{v} {k}" for k, v in audited.items()]
-    head = "reproduced" if set(audited) == {"reproduced"} else (
-        "reproduced by construction" if set(audited) <= {"reproduced", "reproduced by construction"} else
-        "cannot be reproduced from what was published" if set(audited) <= {"cannot be reproduced",
-                                                                            "agrees by coincidence"} else "mixed")
-    return f"{head}: " + ", ".join(parts)
+    if set(audited) <= {"cannot be reproduced", "agrees by coincidence"}:
+        return f"cannot be reproduced from what was published ({', '.join(parts)})"
+    if len(audited) == 1:
+        return f"{next(iter(audited))} ({sum(audited.values())} numbers)"
+    return "mixed: " + ", ".join(parts)
 
 
 def element_rows(elements: list[Element], numbers: pd.DataFrame, root: Path = paths.ROOT) -> pd.DataFrame:
