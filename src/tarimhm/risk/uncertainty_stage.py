@@ -82,11 +82,12 @@ def run_uncertainty(params: Params, rep: Reported, script: Path) -> dict[str, Pa
              "tarimhm_params_hash": prov.params_hash, "tarimhm_data_status": status}
     files["montecarlo"] = _netcdf(out / "montecarlo.nc", sim, draws, soil, water, attrs)
     write_sidecar(files["montecarlo"], prov)
-    files.update(_bayes(params, rep, spec, soil, water, script, inputs))
+    files.update(_bayes(params, rep, spec, soil, water, script, [spec_path, *prof_files], inputs))
     return files
 
 
-def _bayes(params: Params, rep: Reported, spec, soil, water, script: Path, inputs) -> dict[str, Path]:
+def _bayes(params: Params, rep: Reported, spec, soil, water, script: Path, param_files: list[Path],
+           inputs: list[Path]) -> dict[str, Path]:
     """Bayesian calibration of the exposure factors to the printed soil endpoints, and its predictive."""
     import xarray as xr
 
@@ -95,7 +96,7 @@ def _bayes(params: Params, rep: Reported, spec, soil, water, script: Path, input
     prof = load_profile(params.figures.risk_profile)     # the structure the grid calibration found
     idata, ends, names = fit(prof, rep, spec, u.bayes_draws, u.bayes_tune, u.bayes_chains, u.seed)
     post, ep = posterior_tables(idata, ends, names, spec)
-    prov_real = make_provenance(script, params_hash(params), [paths.REPORTED, *inputs[1:-2]], "real",
+    prov_real = make_provenance(script, params_hash(params), [paths.REPORTED, *param_files], "real",
                                 note=f"Bayesian calibration (PyMC NUTS) of {', '.join(names)} to the 28 printed soil "
                                      f"HI/CR endpoints; structure of profile {prof.name}, priors of spec {spec.name}")
     files = {"bayes_posterior": write_table(post, out / "bayes_posterior.csv", prov_real, float_format="%.6g"),
