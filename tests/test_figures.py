@@ -65,3 +65,5 @@ def test_fig1_study_area(use_sites, tiny):
     assert Image.open(png).text["tarimhm_data_status"] == "reconstructed"
     side = json.loads(sidecar_path(png).read_text())
     assert any(k.endswith("tarim_basin_5prefecture_union.geojson") for k in side["inputs"])
+    geo_audit = [f for f in files if f.name == "geography.csv"][0]          # Sect. 2.1 beside the polygon
+    assert "s2.1:basin_area.value,basin_area,value,1.05,million km2,1.03354" in geo_audit.read_text()

@@ -110,3 +110,22 @@ def test_render_report(rep, params, tmp_path, monkeypatch, derived):
     assert "| Fig. 16 | Policy recommendations (drawing) | - | 19 | cannot be reproduced:" in md
     nums = pd.read_csv(files[0], comment="#")
     assert len(nums) == len(rep) and (files[0].parent / "numbers.csv.provenance.json").exists()
+
+
+def test_geography_audit_of_sect_2_1(rep):
+    """The five-prefecture basin against Sect. 2.1; area checked against an equal-area projection."""
+    import numpy as np
+    import shapely
+    from pyproj import Transformer
+
+    from tarimhm import geo
+    a = geo.audit_geography(rep).set_index(["quantity", "stat"])
+    to_ea = Transformer.from_crs("EPSG:4326", "+proj=aea +lat_1=36 +lat_2=42 +lon_0=84 +datum=WGS84",
+                                 always_xy=True).transform
+    albers = shapely.transform(geo.basin(), lambda xy: np.column_stack(to_ea(xy[:, 0], xy[:, 1]))).area / 1e12
+    assert a.loc[("basin_area", "value"), "reproduced"] == pytest.approx(albers, rel=2e-3)
+    assert a.loc[("basin_area", "value"), "reproduced"] == pytest.approx(1.0335, rel=1e-3)   # vs printed 1.05
+    assert a.loc[("basin_area", "value"), "verdict"] == "reproduced within 3 %"
+    assert a.loc[("n_prefectures", "value"), "verdict"] == "reproduced"
+    assert a.loc[("basin_lon", "min"), "verdict"] == "reproduced"                 # 73.50 E -> 73
+    assert a.loc[("basin_lon", "max"), "verdict"].startswith("differs: the five-prefecture basin ends at 93.82")

@@ -12,11 +12,11 @@ from matplotlib.path import Path as MPath
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from . import geo
+from . import geo, paths, reported
 from .config import Params, params_hash
 from .imagery.grid import basin_grid, paper_crs, to_paper_crs
 from .imagery.surrogate import _elevation
-from .provenance import combine_status, make_provenance
+from .provenance import combine_status, make_provenance, write_table
 from .sites import load_sites, site_table_source
 from .viz import footer, save_figure, use_style
 
@@ -117,4 +117,9 @@ def render_fig1(params: Params, script: Path) -> list[Path]:
     prov = make_provenance(script, params_hash(params), ins, status,
                            note="Fig. 1 study area; site coordinates approximate unless real")
     footer(fig, prov, "Fig. 1 study area · site positions approximate (the paper publishes no coordinates)")
-    return save_figure(fig, "fig1_study_area", prov, params.figures.formats, params.figures.dpi)
+    files = save_figure(fig, "fig1_study_area", prov, params.figures.formats, params.figures.dpi)
+    geo_prov = make_provenance(script, params_hash(params), [*ins[:2], paths.REPORTED], "real",
+                               note="Sect. 2.1 study-area numbers beside the basin polygon")
+    files.append(write_table(geo.audit_geography(reported.load()), paths.AUDIT / "geography.csv", geo_prov,
+                             float_format="%.6g"))
+    return files

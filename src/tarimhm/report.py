@@ -35,7 +35,8 @@ CLASSES = ("reproduced", "reproduced by construction", "within 3 %", "agrees by 
 AUDITS = {"statistics.csv": "statistics (stage 05)", "risk.csv": "risk (stage 04)", "rf.csv": "RF accuracy (Table 4)",
           "maps_soil.csv": "soil maps (Table 5)", "maps_water.csv": "water maps (Table 6)",
           "exposure.csv": "exposure factors (Table 9)",
-          "sensitivity.csv": "sensitivity claims (Sect. 4.2.1; stage 10)"}
+          "sensitivity.csv": "sensitivity claims (Sect. 4.2.1; stage 10)",
+          "geography.csv": "study-area numbers (Sect. 2.1; with Fig. 1)"}
 # printed numbers no computation can check, by locator prefix
 NOT_COMPUTABLE = {"Table 10": "policy target or cost estimate; no method or data given",
                   "Sect. 4.3": "policy target or cost estimate; no method or data given"}
