@@ -221,13 +221,13 @@ test: $(STAMP)
 .PHONY: smoke
 smoke: $(STAMP)
 	tmp=$$(mktemp -d); \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/00_reported_catalogue.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/01_reconstruct_sites.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/02_risk_calibration.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/03_risk_deterministic.py --params tests/data/params_tiny.yaml --profile paper_reproducing; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/110_fig10_hi_radar.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/10_risk_uncertainty.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures $(PY) analysis/06_imagery.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/00_reported_catalogue.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/01_reconstruct_sites.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/02_risk_calibration.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/03_risk_deterministic.py --params tests/data/params_tiny.yaml --profile paper_reproducing; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/110_fig10_hi_radar.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/10_risk_uncertainty.py --params tests/data/params_tiny.yaml; \
+	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/06_imagery.py --params tests/data/params_tiny.yaml; \
 	ls -R $$tmp | head -60; rm -rf $$tmp
 
 ## Regenerate requirements.txt from the current .venv (after adding a dependency)

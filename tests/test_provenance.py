@@ -67,3 +67,15 @@ def test_write_json_embeds_provenance(tmp_path):
     body = json.loads(p.read_text())
     assert body["x"] == 1 and body["_provenance"]["data_status"] == "real"
     assert prov.flat()["tarimhm_data_status"] == "real"
+
+
+def test_output_folders_follow_the_environment(tmp_path):
+    """make smoke relies on these: generated outputs (audits included) never land in the repository."""
+    import subprocess
+    import sys
+    env = {"TARIMHM_DERIVED": str(tmp_path / "d"), "TARIMHM_FIGURES": str(tmp_path / "f"),
+           "TARIMHM_AUDIT": str(tmp_path / "a"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", "from tarimhm import paths; "
+                          "print(paths.DATA_DERIVED, paths.FIGURES, paths.AUDIT, paths.SITES)"],
+                         env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(tmp_path / "d"), str(tmp_path / "f"), str(tmp_path / "a"), str(tmp_path / "d" / "sites")]

@@ -3,7 +3,8 @@
 The root is found from this file (``src/tarimhm/paths.py`` -> two levels up), so every
 script works from any working directory. ``TARIMHM_ROOT`` overrides it (used by tests
 that run a stage in a temporary copy of the project); ``TARIMHM_DERIVED`` and
-``TARIMHM_FIGURES`` redirect only the generated outputs (``make smoke``, tests).
+``TARIMHM_FIGURES`` (and ``TARIMHM_AUDIT`` for ``paper/audit``) redirect only the generated outputs
+(``make smoke``, tests).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ SITES = DATA_DERIVED / "sites"
 FIGURES = Path(os.environ.get("TARIMHM_FIGURES", ROOT / "figures")).absolute()
 PAPER = ROOT / "paper"
 REPORTED = PAPER / "reported.yaml"
-AUDIT = PAPER / "audit"
+AUDIT = Path(os.environ.get("TARIMHM_AUDIT", PAPER / "audit")).absolute()
 PAPER_GEN = PAPER / "generated"
 
 __all__ = [name for name in dir() if name.isupper()]
