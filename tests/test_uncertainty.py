@@ -10,10 +10,10 @@ import yaml
 from scipy import stats
 
 from tarimhm import ConfigError, paths
-from tarimhm.risk.assess import site_summary, soil_risk
+from tarimhm.risk.assess import hi_tcr, site_summary, soil_risk
 from tarimhm.risk.montecarlo import Spec, load_spec, rank_sensitivity, sample, simulate, summarise
 from tarimhm.risk.profiles import load_profile
-from tarimhm.risk.sensitivity import SCENARIOS, _summary, run_scenarios
+from tarimhm.risk.sensitivity import SCENARIOS, run_scenarios
 from tarimhm.sites import load_sites
 
 
@@ -29,7 +29,7 @@ def test_fixed_spec_reproduces_the_deterministic_risk_exactly(use_sites):
              "adult": {"ED": {"dist": "fixed", "value": 26, "unit": "y", "source": "Table 9"}}}
     spec = _spec(fixed)
     sim = simulate(spec, soil, water, sample(spec, 7, 1), prof)
-    det = _summary(prof, soil, water).set_index(["medium", "site_id", "group"])
+    det = hi_tcr(prof, soil, water).set_index(["medium", "site_id", "group"])
     for (med, g), res in sim.items():
         sites = (soil if med == "soil" else water).site_id
         for out in ("HI", "TCR"):
@@ -67,7 +67,7 @@ def test_lognormal_body_weight_known_answer(use_sites):
     rank = rank_sensitivity(sim, draws, soil, water)
     child = rank[(rank.medium == "soil") & (rank.group == "child") & (rank.output == "HI")]
     assert (child.input == "child.BW").all() and np.allclose(child.spearman_rho, -1) and np.allclose(child.variance_share, 1)
-    summ = summarise(sim, soil, water, _summary(prof, soil, water))
+    summ = summarise(sim, soil, water, hi_tcr(prof, soil, water))
     s1 = summ[(summ.medium == "soil") & (summ.group == "child")].iloc[0]
     assert s1.HI_p50 == pytest.approx(k[0] / 15, rel=2e-3)     # median of K/BW is K/median(BW)
 

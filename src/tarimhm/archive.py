@@ -50,7 +50,8 @@ def collect_files(root: Path) -> list[Path]:
         if p.is_file():
             out.append(p)
         elif p.is_dir():
-            out += [f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".tmp-")
+            # hidden names include the .tmp-* files of interrupted atomic writes
+            out += [f for f in p.rglob("*") if f.is_file()
                     and not any(part.startswith(".") for part in f.relative_to(root).parts)]
     return sorted(set(out), key=lambda f: f.relative_to(root).as_posix())
 
@@ -123,9 +124,9 @@ def build_archive(out_dir: Path | str, root: Path | None = None, allow_dirty: bo
         raise ArchiveError(f"{root}: the working tree has uncommitted changes, so the outputs cannot be traced to "
                            "a commit; commit them (then `make all`), or pass --allow-dirty to label the archive "
                            "'+dirty'")
-    files = collect_files(root)
-    if not any(f.relative_to(root).as_posix() == "paper/REPORT.md" for f in files):
+    if not (root / "paper/REPORT.md").is_file():
         raise ArchiveError(f"{root / 'paper/REPORT.md'}: missing; run `make all` (or `make report`) first")
+    files = collect_files(root)
     version = __version__
     label = commit + ("+dirty" if dirty else "")
     hashes, sidecars, edited, statuses = {}, {}, [], []

@@ -106,14 +106,14 @@ def classify(verdict: str, basis: str = "") -> str:
         return "within 3 %"
     if v.startswith(("reproduced", "consistent")):
         return "reproduced by construction" if str(basis).startswith("by construction") else "reproduced"
-    if v.startswith(("differs", "not tested")):
-        return "differs" if v.startswith("differs") else "not audited"
+    if v.startswith("differs"):
+        return "differs"
     return "not audited"
 
 
 def _audit_rows(risk_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]:
     frames, used, statuses = [], [], []
-    for name, label in AUDITS.items():
+    for name in AUDITS:
         f = paths.AUDIT / name
         if not f.exists():
             continue

@@ -12,7 +12,8 @@ from . import equations as eq
 from .indices import hpi, igeo
 from .profiles import Profile
 
-__all__ = ["soil_risk", "water_risk", "soil_terms", "water_terms", "site_summary", "soil_indices", "water_indices", "METALS", "PATHWAYS"]
+__all__ = ["soil_risk", "water_risk", "soil_terms", "water_terms", "hi_tcr", "site_summary", "soil_indices", "water_indices",
+           "METALS", "PATHWAYS"]
 
 METALS = ("As", "Cd", "Pb", "Cu", "Zn")
 PATHWAYS = ("ingestion", "inhalation", "dermal")
@@ -116,6 +117,12 @@ def water_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
             rows.append(pd.DataFrame({"medium": "water", "site_id": sites["site_id"].to_numpy(), "group": g,
                                       "metal": m, "pathway": "ingestion", "HQ": hq[:, m_i], "CR": cr[:, m_i]}))
     return pd.concat(rows, ignore_index=True)
+
+
+def hi_tcr(prof: Profile, soil: pd.DataFrame, water: pd.DataFrame) -> pd.DataFrame:
+    """HI and TCR per medium, site and group under ``prof`` (the deterministic values)."""
+    return pd.concat([site_summary(soil_risk(soil, prof)), site_summary(water_risk(water, prof))],
+                     ignore_index=True)[["medium", "site_id", "group", "HI", "TCR"]]
 
 
 def site_summary(long: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..reported import Reported
-from .assess import GROUPS, METALS, site_summary, soil_risk, water_risk
+from .assess import GROUPS, METALS, hi_tcr
 from .audit import verdict
 from .profiles import Profile
 
@@ -63,18 +63,13 @@ def modified(prof: Profile, sc: Scenario) -> Profile:
     return Profile.model_validate(d)
 
 
-def _summary(prof: Profile, soil: pd.DataFrame, water: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([site_summary(soil_risk(soil, prof)), site_summary(water_risk(water, prof))],
-                     ignore_index=True)[["medium", "site_id", "group", "HI", "TCR"]]
-
-
 def run_scenarios(prof: Profile, soil: pd.DataFrame, water: pd.DataFrame,
                   scenarios=SCENARIOS) -> pd.DataFrame:
     """Per scenario, medium, site and group: HI and TCR under the base and the scenario, change in %."""
-    base = _summary(prof, soil, water)
+    base = hi_tcr(prof, soil, water)
     out = []
     for sc in scenarios:
-        new = _summary(modified(prof, sc), soil, water)
+        new = hi_tcr(modified(prof, sc), soil, water)
         m = base.merge(new, on=["medium", "site_id", "group"], suffixes=("_base", "_new"))
         with np.errstate(divide="ignore", invalid="ignore"):
             m["HI_change_pct"] = 100 * (m.HI_new / m.HI_base - 1)

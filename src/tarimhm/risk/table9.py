@@ -24,7 +24,7 @@ from .profiles import Profile, load_profile
 
 __all__ = ["table9", "render_table9", "ROWS"]
 
-# Table 9 row -> profile key, printed unit, profile unit
+# Table 9 row -> (profile key, printed unit)
 ROWS = {"body_weight": ("BW", "kg"), "water_ingestion_rate": ("IRw", "L/day"),
         "soil_ingestion_rate": ("IngR", "mg/day"), "exposure_duration": ("ED", "years"),
         "skin_adherence": ("AF", "mg/cm2")}

@@ -24,9 +24,10 @@ from ..config import Params, params_hash
 from ..provenance import atomic_path, combine_status, make_provenance, write_sidecar, write_table
 from ..reported import Reported
 from ..sites import load_sites, site_table_source
+from .assess import hi_tcr
 from .montecarlo import load_spec, rank_sensitivity, sample, simulate, summarise
 from .profiles import load_profile
-from .sensitivity import _summary, audit_sensitivity, run_scenarios
+from .sensitivity import audit_sensitivity, run_scenarios
 
 __all__ = ["run_uncertainty", "out_dir"]
 
@@ -71,7 +72,7 @@ def run_uncertainty(params: Params, rep: Reported, script: Path) -> dict[str, Pa
 
     draws = sample(spec, u.draws, u.seed)
     sim = simulate(spec, soil, water, draws, base)
-    summary = summarise(sim, soil, water, _summary(base, soil, water))
+    summary = summarise(sim, soil, water, hi_tcr(base, soil, water))
     files["mc_summary"] = write_table(summary, out / "mc_summary.csv", prov, float_format="%.6g")
     files["mc_rank"] = write_table(rank_sensitivity(sim, draws, soil, water), out / "mc_rank.csv", prov,
                                    float_format="%.6g")
@@ -121,6 +122,6 @@ def _bayes(params: Params, rep: Reported, spec, soil, water, script: Path, param
     status = combine_status(*soil.data_status, *water.data_status)
     prov = make_provenance(script, params_hash(params), inputs, status,
                            note=f"HI/TCR under the posterior exposure factors (profile {prof.name})")
-    files["bayes_sites"] = write_table(summarise(sim, soil, water, _summary(prof, soil, water)),
+    files["bayes_sites"] = write_table(summarise(sim, soil, water, hi_tcr(prof, soil, water)),
                                        out / "bayes_sites.csv", prov, float_format="%.6g")
     return files
