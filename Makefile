@@ -15,22 +15,38 @@ PARAMS ?= analysis/params.yaml
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-CORE := $(addprefix src/tarimhm/,__init__.py _errors.py paths.py config.py provenance.py reported.py geo.py)
-SITES_SRC := $(CORE) $(wildcard src/tarimhm/sites/*.py) src/tarimhm/risk/indices.py
+SRC := src/tarimhm
+D := data_derived
 GEO := $(wildcard data_raw/geo/*.geojson) data_raw/geo/china_dem_0p2deg_tarim_subset.csv
 REAL_SITES := $(wildcard data_raw/sites/soil.csv data_raw/sites/water.csv)
-D := data_derived
+
+# What a rule's recipe imports: the ground floor (contracts every domain shares), a domain's compute
+# modules (its stage and what the stage calls; not its figures.py/tables.py), and viz/ for figures and tables.
+GROUND := $(addprefix $(SRC)/,__init__.py _errors.py paths.py domain.py config.py provenance.py reported.py \
+	sitetable.py audit.py geo.py)
+compute = $(filter-out %/figures.py %/tables.py,$(wildcard $(SRC)/$(1)/*.py))
+FIG_SRC := $(GROUND) $(wildcard $(SRC)/viz/*.py) $(SRC)/entry.py
+TAB_SRC := $(FIG_SRC)
+
+# Per-section parameter stamps: data_derived/.params/<section>.json is rewritten only when that section of
+# $(PARAMS) changes, so a rule that depends on $(S)/rf.json re-runs when `rf` changes and not when
+# `figures.dpi` does. They are refreshed every time make reads this file (also under `make -n`).
+S := $(D)/.params
+ifneq ($(wildcard $(PY)),)
+_stamps := $(shell $(PY) -m tarimhm.config stamps $(PARAMS) $(S) 2>&1 >/dev/null)
+endif
+$(S)/%.json: | $(STAMP)
+	$(PY) -m tarimhm.config stamps $(PARAMS) $(S)
 
 ## Show this help (default)
 .PHONY: help
 help:
 	@echo "tarim-hm - reproducibility package for Zhao, Mu, Luo et al. (2026), Sci Rep"
 	@echo
-	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z0-9_][a-zA-Z0-9_-]*:/{ if (doc!="") { split($$1,t,":"); printf "  make %-12s %s\n", t[1], doc } doc=""}' $(MAKEFILE_LIST)
-	@$(foreach n,$(TAB_NAMES),printf "  make %-12s %s\n" "$(firstword $(subst _, ,$(n)))" "rebuild paper/tables/$(n).csv/.tex only";)
-	@$(foreach n,$(FIG_NAMES),printf "  make %-12s %s\n" "$(firstword $(subst _, ,$(n)))" "rebuild figures/$(n).pdf only";)
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-zA-Z0-9_][a-zA-Z0-9_-]*:/{ if (doc!="") { split($$1,t,":"); printf "  make %-16s %s\n", t[1], doc } doc=""}' $(MAKEFILE_LIST)
 	@echo
 	@echo "Variables: PARAMS=<file> (default analysis/params.yaml), PROFILE=<name> (make risk), PYTHON=<python3.11> (to build .venv)"
+	@echo "Figure and table rules read saved outputs only: make fig6 after make maps never re-runs a model."
 
 ## Create .venv from the pinned requirements (done automatically by all/test)
 .PHONY: venv
@@ -42,99 +58,135 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-## Reproduce every table and figure, the audits and paper/REPORT.md (creates .venv if missing)
+## Reproduce every stage, table and figure, the audits and paper/REPORT.md (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites calibration audit-risk risk-uncertainty statistics imagery rf rf-validation maps tables figures report
+all: check-data reported sites statistics calibration audit-risk risk-montecarlo risk-bayes imagery rf rf-validation \
+	maps tables figures report
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
 check-data:
 	cd data_raw && sha256sum --quiet -c SHA256SUMS
 
-## Validate paper/reported.yaml and write the flat catalogue of reported numbers
+# ---- Stages: analysis/0Dx_<slug>.py, in run order; each writes data_derived/<domain>/ and its audit rows.
+# A stage's recipe belongs to its first output; its other outputs are listed after it without a recipe, and
+# later rules depend on the first output (so `make -n` shows everything a change would re-run).
+
+## Stage 000: validate paper/reported.yaml and write the flat catalogue of reported numbers
 .PHONY: reported
 reported: $(D)/reported/reported.csv
-$(D)/reported/reported.csv: analysis/00_reported_catalogue.py paper/reported.yaml $(CORE) $(PARAMS) | $(STAMP)
+$(D)/reported/reported.csv: analysis/000_reported_catalogue.py paper/reported.yaml $(GROUND) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-## Reconstruct the site tables S1-S10 / W1-W9 (or take real ones from data_raw/sites)
-.PHONY: sites
-sites: $(D)/sites/summary.json
-$(D)/sites/summary.json: analysis/01_reconstruct_sites.py $(SITES_SRC) $(PARAMS) paper/reported.yaml \
-		analysis/site_locations.yaml $(GEO) $(REAL_SITES) | $(STAMP)
-	$(PY) $< --params $(PARAMS)
-$(D)/sites/soil.csv $(D)/sites/water.csv $(D)/sites/residuals.csv $(D)/sites/consistency.csv: $(D)/sites/summary.json
-
-RISK_SRC := $(CORE) $(filter-out %/table9.py %/montecarlo.py %/sensitivity.py %/uncertainty_stage.py,$(wildcard src/tarimhm/risk/*.py)) \
-	src/tarimhm/sites/schema.py
-UNC_SRC := $(CORE) $(wildcard src/tarimhm/risk/*.py) src/tarimhm/sites/schema.py
-PROFILE ?= paper_as_stated
-PROFILES := $(basename $(notdir $(wildcard analysis/profiles/*.yaml)))
+SITES_SRC := $(GROUND) $(call compute,sites) $(SRC)/risk/indices.py
 SITE_TABLES := $(D)/sites/summary.json
 
-## Which documented parameter choices reproduce the paper's soil HI/CR ranges
+## Stage 010: reconstruct the site tables S1-S10 / W1-W9 (or take real ones from data_raw/sites); Sect. 2.1 audit
+.PHONY: sites
+sites: $(D)/sites/summary.json
+$(D)/sites/summary.json: analysis/010_reconstruct_sites.py $(SITES_SRC) $(S)/reconstruction.json $(S)/risk.hpi_form.json \
+		paper/reported.yaml analysis/site_locations.yaml $(GEO) $(REAL_SITES) | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+$(D)/sites/soil.csv $(D)/sites/water.csv $(D)/sites/residuals.csv $(D)/sites/consistency.csv \
+	paper/audit/geography.csv: $(D)/sites/summary.json
+
+## Stage 020: statistics: descriptive, normality, correlations, PCA + varimax, audit (paper/audit/statistics.md)
+.PHONY: statistics
+statistics: $(D)/stats/pca_soil.json
+$(D)/stats/pca_soil.json: analysis/020_statistics.py $(GROUND) $(call compute,stats) $(SITE_TABLES) \
+		paper/reported.yaml | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+paper/audit/statistics.csv: $(D)/stats/pca_soil.json
+
+RISK_SRC := $(GROUND) $(call compute,risk)
+PROFILE ?= paper_as_stated
+PROFILES := $(basename $(notdir $(wildcard analysis/profiles/*.yaml)))
+PROFILE_FILES := $(wildcard analysis/profiles/*.yaml)
+
+## Stage 030: which documented parameter choices reproduce the paper's soil HI/CR ranges
 .PHONY: calibration
 calibration: $(D)/risk/calibration.csv
-$(D)/risk/calibration.csv: analysis/02_risk_calibration.py $(RISK_SRC) analysis/calibration_grid.yaml \
-		$(wildcard analysis/profiles/*.yaml) paper/reported.yaml | $(STAMP)
+$(D)/risk/calibration.csv: analysis/030_risk_calibration.py $(RISK_SRC) analysis/calibration_grid.yaml \
+		$(PROFILE_FILES) paper/reported.yaml | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-# one rule per profile: data_derived/risk/<profile>/site_summary.csv
-$(D)/risk/%/site_summary.csv: analysis/03_risk_deterministic.py $(RISK_SRC) analysis/profiles/%.yaml \
-		$(wildcard analysis/profiles/*.yaml) $(SITE_TABLES) paper/reported.yaml $(PARAMS) | $(STAMP)
+# Stage 031, one rule per profile: data_derived/risk/<profile>/site_summary.csv
+$(D)/risk/%/site_summary.csv: analysis/031_risk_deterministic.py $(RISK_SRC) analysis/profiles/%.yaml \
+		$(PROFILE_FILES) $(SITE_TABLES) paper/reported.yaml $(S)/risk.hpi_form.json | $(STAMP)
 	$(PY) $< --params $(PARAMS) --profile $*
 
-## Health risk, Igeo and HPI under one profile: make risk PROFILE=china_xinjiang
+## Stage 031: health risk, Igeo and HPI under one profile: make risk PROFILE=china_xinjiang
 .PHONY: risk
 risk: $(D)/risk/$(PROFILE)/site_summary.csv
 	$(PY) -m tarimhm.cli risk --profile $(PROFILE)
 
-## Risk audit of every profile against the paper (paper/audit/risk.md)
+RISK_OUT := $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv)
+
+## Stage 032: risk audit of every profile against the paper (paper/audit/risk.md) and the Table 9 rows
 .PHONY: audit-risk
 audit-risk: paper/audit/risk.csv
-paper/audit/risk.csv: analysis/04_risk_audit.py $(RISK_SRC) $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv) \
-		$(D)/risk/calibration.csv | $(STAMP)
+paper/audit/risk.csv: analysis/032_risk_audit.py $(RISK_SRC) $(RISK_OUT) $(D)/risk/calibration.csv \
+		$(S)/risk.hpi_form.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+paper/audit/exposure.csv $(D)/risk/table9.csv: paper/audit/risk.csv
+
+UNC_SRC := $(RISK_SRC) $(call compute,uncertainty)
+UNC_IN := $(wildcard analysis/uncertainty/*.yaml) $(PROFILE_FILES) $(SITE_TABLES) paper/reported.yaml \
+	$(S)/uncertainty.json $(S)/risk.json
+
+## Stage 040: Monte Carlo over exposure factors and bioaccessibility, one-at-a-time sensitivity, Sect. 4.2.1 audit
+.PHONY: risk-montecarlo
+risk-montecarlo: $(D)/uncertainty/mc_summary.csv
+$(D)/uncertainty/mc_summary.csv: analysis/040_risk_montecarlo.py $(UNC_SRC) $(UNC_IN) | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+paper/audit/sensitivity.csv: $(D)/uncertainty/mc_summary.csv
+
+## Stage 041: Bayesian calibration (PyMC) of the exposure factors to the paper's soil HI/CR endpoints
+.PHONY: risk-bayes
+risk-bayes: $(D)/uncertainty/bayes_posterior.csv
+$(D)/uncertainty/bayes_posterior.csv: analysis/041_risk_bayes.py $(UNC_SRC) $(UNC_IN) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-## Probabilistic risk: Monte Carlo over exposure factors and bioaccessibility (SPEC in params), Sect. 4.2.1 audit
+## Stages 040-041 together (the probabilistic risk layer)
 .PHONY: risk-uncertainty
-risk-uncertainty: $(D)/risk_uncertainty/mc_summary.csv
-$(D)/risk_uncertainty/mc_summary.csv: analysis/10_risk_uncertainty.py $(UNC_SRC) $(wildcard analysis/uncertainty/*.yaml) \
-		$(wildcard analysis/profiles/*.yaml) $(SITE_TABLES) paper/reported.yaml $(PARAMS) | $(STAMP)
-	$(PY) $< --params $(PARAMS)
+risk-uncertainty: risk-montecarlo risk-bayes
 
-IMG_SRC := $(CORE) $(wildcard src/tarimhm/imagery/*.py) src/tarimhm/sites/schema.py
+IMG_SRC := $(GROUND) $(call compute,imagery)
 
-## Sentinel-2 layer: surrogate mosaic (offline) and the training table of site spectra
+## Stage 050: Sentinel-2 layer: surrogate mosaic (offline) and the training table of site spectra
 .PHONY: imagery
 imagery: $(D)/imagery/training_table.csv
-$(D)/imagery/training_table.csv: analysis/06_imagery.py $(IMG_SRC) $(GEO) $(SITE_TABLES) $(PARAMS) | $(STAMP)
+$(D)/imagery/training_table.csv: analysis/050_imagery.py $(IMG_SRC) $(GEO) $(SITE_TABLES) $(S)/imagery.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-RF_SRC := $(CORE) $(wildcard src/tarimhm/rf/*.py) src/tarimhm/imagery/grid.py
+RF_SRC := $(GROUND) $(call compute,rf) $(SRC)/imagery/grid.py $(SRC)/raster/compile.py $(SRC)/raster/kernels.py
 
-## Random-Forest inversion as published: 10 models on the Table 2 splits (dedup grid search)
+## Stage 060: Random-Forest inversion as published: 10 models on the Table 2 splits (dedup grid search), Table 4 audit
 .PHONY: rf
 rf: $(D)/rf/metrics.csv
-$(D)/rf/metrics.csv: analysis/07_rf_inversion.py $(RF_SRC) $(D)/imagery/training_table.csv paper/reported.yaml $(PARAMS) | $(STAMP)
+$(D)/rf/metrics.csv: analysis/060_rf_inversion.py $(RF_SRC) $(D)/imagery/training_table.csv paper/reported.yaml \
+		$(S)/rf.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
+paper/audit/rf.csv: $(D)/rf/metrics.csv
 
-## Leave-one-site-out, y-randomisation null and leave-region-out of the 10 models (paper/audit/rf_validation.md)
+## Stage 061: leave-one-site-out, y-randomisation null and leave-region-out of the 10 models (paper/audit/rf_validation.md)
 .PHONY: rf-validation
 rf-validation: $(D)/rf/validation.csv
-$(D)/rf/validation.csv: analysis/08_rf_validation.py $(RF_SRC) $(D)/rf/metrics.csv | $(STAMP)
+$(D)/rf/validation.csv: analysis/061_rf_validation.py $(RF_SRC) $(D)/rf/metrics.csv $(S)/rf.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-RASTER_SRC := $(CORE) $(filter-out %/report.py %/figures.py,$(wildcard src/tarimhm/raster/*.py)) src/tarimhm/rf/export.py src/tarimhm/imagery/stage.py
+MAPS_SRC := $(GROUND) $(call compute,maps) $(wildcard $(SRC)/raster/*.py) $(SRC)/rf/export.py
 SCHEDULER ?=
+MAPS_OUT := $(D)/maps/timings.json
+MAPFIG_SRC := $(SRC)/imagery/grid.py $(SRC)/raster/post.py $(SRC)/raster/predict.py
 
-## Basin maps at 60 m: compiled exact forests, tiled prediction, COGs (SCHEDULER=tcp://host:8786 for dask)
+## Stage 070: basin maps at 60 m: compiled exact forests, tiled prediction, COGs, Tables 5-6 audit (SCHEDULER=tcp://host:8786 for dask)
 .PHONY: maps
-maps: $(D)/maps/timings.json
-$(D)/maps/timings.json: analysis/09_maps.py $(RASTER_SRC) $(D)/rf/metrics.csv $(D)/imagery/training_table.csv \
-		paper/reported.yaml $(PARAMS) | $(STAMP)
+maps: $(MAPS_OUT)
+$(MAPS_OUT): analysis/070_maps.py $(MAPS_SRC) $(D)/rf/metrics.csv $(D)/imagery/training_table.csv \
+		paper/reported.yaml $(S)/maps.json $(S)/imagery.json $(S)/rf.json | $(STAMP)
 	$(PY) $< --params $(PARAMS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
-$(D)/maps/soil_summary.json $(D)/maps/water_summary.json: $(D)/maps/timings.json
+$(D)/maps/soil_summary.json $(D)/maps/water_summary.json paper/audit/maps_soil.csv paper/audit/maps_water.csv: $(MAPS_OUT)
 
 ## Benchmarks, reference measured in the same run: grid search (dedup vs GridSearchCV) and map engine (compiled vs scikit-learn, basin time by phase)
 .PHONY: bench
@@ -142,68 +194,218 @@ bench: $(D)/imagery/training_table.csv $(D)/rf/metrics.csv | $(STAMP)
 	$(PY) benchmarks/bench_grid_search.py --params $(PARAMS)
 	$(PY) benchmarks/bench_maps.py --params $(PARAMS)
 
-STATS_SRC := $(CORE) src/tarimhm/stats.py src/tarimhm/stats_stage.py src/tarimhm/sites/schema.py src/tarimhm/risk/audit.py
+RISK_REF = $(D)/risk/$(shell sed -n 's/^  reference_profile: *\([A-Za-z0-9_-]*\).*/\1/p' $(PARAMS))/site_summary.csv
 
-## Statistics: descriptive, normality, correlations, PCA + varimax, audit (paper/audit/statistics.md)
-.PHONY: statistics
-statistics: $(D)/stats/pca_soil.json
-$(D)/stats/pca_soil.json: analysis/05_statistics.py $(STATS_SRC) $(SITE_TABLES) paper/reported.yaml $(PARAMS) | $(STAMP)
+# ---- Figures: analysis/1NN_figK_<slug>.py -> figures/figK_<slug>.{pdf,png}; `make figK` rebuilds one
+# Prerequisites: the script, its domain's figures.py, the ground floor and viz/, the saved outputs it
+# reads and the `figures` parameter section (restyling never re-runs a model).
+
+## Fig. 1: study area: basin, prefectures, rivers, lakes, sites, relief
+.PHONY: fig1
+fig1: figures/fig1_study_area.pdf
+figures/fig1_study_area.pdf: analysis/101_fig1_study_area.py $(SRC)/sites/figures.py $(FIG_SRC) $(SITE_TABLES) $(GEO) $(SRC)/imagery/grid.py $(SRC)/imagery/surrogate.py \
+		$(S)/figures.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-# What each figure and table is drawn from (saved outputs only; restyling never re-runs a model)
-DEPS_fig1_study_area := $(SITE_TABLES)
-DEPS_fig4_importance := $(D)/rf/metrics.csv src/tarimhm/rf/report.py
-DEPS_tab4_accuracy := $(D)/rf/metrics.csv
-DEPS_tab5_soil_classes := $(D)/maps/timings.json src/tarimhm/raster/report.py
-DEPS_tab6_water_classes := $(D)/maps/timings.json src/tarimhm/raster/report.py
-$(foreach f,fig6_soil_maps fig7_water_maps fig6unc_soil_uncertainty fig6aoa_soil_aoa fig7unc_water_uncertainty \
-	fig7aoa_water_aoa,$(eval DEPS_$(f) := $(D)/maps/timings.json src/tarimhm/raster/figures.py))
-DEPS_tab9_exposure := src/tarimhm/risk/table9.py src/tarimhm/risk/profiles.py $(wildcard analysis/profiles/*.yaml)
-DEPS_tab7_pca_soil := $(D)/stats/pca_soil.json
-DEPS_tab8_pca_water := $(D)/stats/pca_soil.json
-$(foreach f,fig5_composition fig8_correlation figS1_qq,$(eval DEPS_$(f) := $(D)/stats/pca_soil.json))
-$(foreach f,figU1_risk_montecarlo figU2_risk_drivers figU3_bayes_exposure,$(eval DEPS_$(f) := $(D)/risk_uncertainty/mc_summary.csv \
-	src/tarimhm/uncertaintyfigs.py))
+## Fig. 4: permutation importance of the four bands per model
+.PHONY: fig4
+fig4: figures/fig4_importance.pdf
+figures/fig4_importance.pdf: analysis/104_fig4_importance.py $(SRC)/rf/figures.py $(FIG_SRC) $(D)/rf/metrics.csv \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
 
-# Tables: analysis/2NN_tabK_<slug>.py -> paper/tables/tabK_<slug>.{csv,tex}; `make tabK` rebuilds one.
-TAB_NAMES := $(shell ls analysis/2[0-9][0-9]_tab*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
-define TAB_RULE
-.PHONY: $(firstword $(subst _, ,$(1)))
-$(firstword $(subst _, ,$(1))): paper/tables/$(1).csv
-paper/tables/$(1).csv: $(wildcard analysis/2[0-9][0-9]_$(1).py) src/tarimhm/statsfigs.py src/tarimhm/rf/report.py \
-		src/tarimhm/scripts.py $(CORE) $$(DEPS_$(1)) paper/reported.yaml | $(STAMP)
-	$$(PY) $$< --params $$(PARAMS)
-endef
-$(foreach n,$(TAB_NAMES),$(eval $(call TAB_RULE,$(n))))
+## Fig. 5: heavy-metal content by site
+.PHONY: fig5
+fig5: figures/fig5_composition.pdf
+figures/fig5_composition.pdf: analysis/105_fig5_composition.py $(SRC)/stats/figures.py $(FIG_SRC) $(D)/stats/pca_soil.json \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 6: soil maps at 60 m in the classes of Table 5
+.PHONY: fig6
+fig6: figures/fig6_soil_maps.pdf
+figures/fig6_soil_maps.pdf: analysis/106_fig6_soil_maps.py $(SRC)/maps/figures.py $(FIG_SRC) $(MAPS_OUT) $(MAPFIG_SRC) \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 7: river maps at 60 m in the classes of Table 6
+.PHONY: fig7
+fig7: figures/fig7_water_maps.pdf
+figures/fig7_water_maps.pdf: analysis/107_fig7_water_maps.py $(SRC)/maps/figures.py $(FIG_SRC) $(MAPS_OUT) $(MAPFIG_SRC) \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 8: Pearson correlations, soil and river
+.PHONY: fig8
+fig8: figures/fig8_correlation.pdf
+figures/fig8_correlation.pdf: analysis/108_fig8_correlation.py $(SRC)/stats/figures.py $(FIG_SRC) $(D)/stats/pca_soil.json \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 9: Igeo of the soil sites and HPI of the river sites
+.PHONY: fig9
+fig9: figures/fig9_igeo_hpi.pdf
+figures/fig9_igeo_hpi.pdf: analysis/109_fig9_igeo_hpi.py $(SRC)/risk/figures.py $(FIG_SRC) $(RISK_REF) \
+		$(S)/figures.json $(S)/risk.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 10: soil HI per site, children and adults
+.PHONY: fig10
+fig10: figures/fig10_hi_radar.pdf
+figures/fig10_hi_radar.pdf: analysis/110_fig10_hi_radar.py $(SRC)/risk/figures.py $(FIG_SRC) $(RISK_REF) \
+		$(S)/figures.json $(S)/risk.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 11: soil HI by metal and exposure route
+.PHONY: fig11
+fig11: figures/fig11_ncr_contributions.pdf
+figures/fig11_ncr_contributions.pdf: analysis/111_fig11_ncr_contributions.py $(SRC)/risk/figures.py $(FIG_SRC) $(RISK_REF) \
+		$(S)/figures.json $(S)/risk.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 12: soil CR per site
+.PHONY: fig12
+fig12: figures/fig12_cr_radar.pdf
+figures/fig12_cr_radar.pdf: analysis/112_fig12_cr_radar.py $(SRC)/risk/figures.py $(FIG_SRC) $(RISK_REF) \
+		$(S)/figures.json $(S)/risk.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 13: soil CR by metal and exposure route
+.PHONY: fig13
+fig13: figures/fig13_cr_contributions.pdf
+figures/fig13_cr_contributions.pdf: analysis/113_fig13_cr_contributions.py $(SRC)/risk/figures.py $(FIG_SRC) $(RISK_REF) \
+		$(S)/figures.json $(S)/risk.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 14: river CR per site
+.PHONY: fig14
+fig14: figures/fig14_water_cr_radar.pdf
+figures/fig14_water_cr_radar.pdf: analysis/114_fig14_water_cr_radar.py $(SRC)/risk/figures.py $(FIG_SRC) $(RISK_REF) \
+		$(S)/figures.json $(S)/risk.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 15: river CR by metal
+.PHONY: fig15
+fig15: figures/fig15_water_cr.pdf
+figures/fig15_water_cr.pdf: analysis/115_fig15_water_cr.py $(SRC)/risk/figures.py $(FIG_SRC) $(RISK_REF) \
+		$(S)/figures.json $(S)/risk.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. S1: normal Q-Q plots, raw and log10
+.PHONY: figS1
+figS1: figures/figS1_qq.pdf
+figures/figS1_qq.pdf: analysis/151_figS1_qq.py $(SRC)/stats/figures.py $(FIG_SRC) $(D)/stats/pca_soil.json \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 6 companion: ensemble spread of the soil maps
+.PHONY: fig6unc
+fig6unc: figures/fig6unc_soil_uncertainty.pdf
+figures/fig6unc_soil_uncertainty.pdf: analysis/161_fig6unc_soil_uncertainty.py $(SRC)/maps/figures.py $(FIG_SRC) $(MAPS_OUT) $(MAPFIG_SRC) \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 6 companion: dissimilarity index and area of applicability (soil)
+.PHONY: fig6aoa
+fig6aoa: figures/fig6aoa_soil_aoa.pdf
+figures/fig6aoa_soil_aoa.pdf: analysis/162_fig6aoa_soil_aoa.py $(SRC)/maps/figures.py $(FIG_SRC) $(MAPS_OUT) $(MAPFIG_SRC) \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 7 companion: ensemble spread of the river maps
+.PHONY: fig7unc
+fig7unc: figures/fig7unc_water_uncertainty.pdf
+figures/fig7unc_water_uncertainty.pdf: analysis/171_fig7unc_water_uncertainty.py $(SRC)/maps/figures.py $(FIG_SRC) $(MAPS_OUT) $(MAPFIG_SRC) \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. 7 companion: dissimilarity index and area of applicability (river)
+.PHONY: fig7aoa
+fig7aoa: figures/fig7aoa_water_aoa.pdf
+figures/fig7aoa_water_aoa.pdf: analysis/172_fig7aoa_water_aoa.py $(SRC)/maps/figures.py $(FIG_SRC) $(MAPS_OUT) $(MAPFIG_SRC) \
+		$(S)/figures.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. U1: Monte Carlo HI and TCR per site
+.PHONY: figU1
+figU1: figures/figU1_risk_montecarlo.pdf
+figures/figU1_risk_montecarlo.pdf: analysis/181_figU1_risk_montecarlo.py $(SRC)/uncertainty/figures.py $(FIG_SRC) $(D)/uncertainty/mc_summary.csv \
+		$(S)/figures.json $(S)/uncertainty.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. U2: inputs driving the HI and TCR spread
+.PHONY: figU2
+figU2: figures/figU2_risk_drivers.pdf
+figures/figU2_risk_drivers.pdf: analysis/182_figU2_risk_drivers.py $(SRC)/uncertainty/figures.py $(FIG_SRC) $(D)/uncertainty/mc_summary.csv \
+		$(S)/figures.json $(S)/uncertainty.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. U3: exposure factors consistent with the paper's soil HI/CR (PyMC)
+.PHONY: figU3
+figU3: figures/figU3_bayes_exposure.pdf
+figures/figU3_bayes_exposure.pdf: analysis/183_figU3_bayes_exposure.py $(SRC)/uncertainty/figures.py $(FIG_SRC) $(D)/uncertainty/bayes_posterior.csv \
+		$(S)/figures.json $(S)/uncertainty.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+# ---- Tables: analysis/2NN_tabK_<slug>.py -> paper/tables/tabK_<slug>.{csv,tex}; `make tabK` rebuilds one
+# Prerequisites: the script, its domain's tables.py, the ground floor and viz/, and the saved outputs it reads.
+
+## Table 4: MAE, RMSE and R2 on the validation sites, paper beside this work
+.PHONY: tab4
+tab4: paper/tables/tab4_accuracy.csv
+paper/tables/tab4_accuracy.csv: analysis/204_tab4_accuracy.py $(SRC)/rf/tables.py $(TAB_SRC) $(D)/rf/metrics.csv | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Table 5: share of the mapped soil area per class
+.PHONY: tab5
+tab5: paper/tables/tab5_soil_classes.csv
+paper/tables/tab5_soil_classes.csv: analysis/205_tab5_soil_classes.py $(SRC)/maps/tables.py $(TAB_SRC) $(MAPS_OUT) | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Table 6: share of the mapped river area per class
+.PHONY: tab6
+tab6: paper/tables/tab6_water_classes.csv
+paper/tables/tab6_water_classes.csv: analysis/206_tab6_water_classes.py $(SRC)/maps/tables.py $(TAB_SRC) $(MAPS_OUT) | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Table 7: varimax PCA of the soil metals
+.PHONY: tab7
+tab7: paper/tables/tab7_pca_soil.csv
+paper/tables/tab7_pca_soil.csv: analysis/207_tab7_pca_soil.py $(SRC)/stats/tables.py $(TAB_SRC) $(D)/stats/pca_soil.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Table 8: varimax PCA of the river-water metals
+.PHONY: tab8
+tab8: paper/tables/tab8_pca_water.csv
+paper/tables/tab8_pca_water.csv: analysis/208_tab8_pca_water.py $(SRC)/stats/tables.py $(TAB_SRC) $(D)/stats/pca_soil.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Table 9: exposure factors beside the profiles and what the results imply
+.PHONY: tab9
+tab9: paper/tables/tab9_exposure.csv
+paper/tables/tab9_exposure.csv: analysis/209_tab9_exposure.py $(SRC)/risk/tables.py $(TAB_SRC) paper/audit/risk.csv | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+FIG_PDFS := $(shell ls analysis/1[0-9][0-9]_fig*.py | sed -E 's#analysis/[0-9]+_(.*)\.py#figures/\1.pdf#')
+TAB_CSVS := $(shell ls analysis/2[0-9][0-9]_tab*.py | sed -E 's#analysis/[0-9]+_(.*)\.py#paper/tables/\1.csv#')
 
 ## Every table (make tab4 ... make tab9 rebuild one)
 .PHONY: tables
-tables: $(foreach n,$(TAB_NAMES),paper/tables/$(n).csv)
-
-# Figures: analysis/1NN_figK_<slug>.py -> figures/figK_<slug>.pdf; `make figK` rebuilds one.
-FIG_NAMES := $(shell ls analysis/1[0-9][0-9]_fig*.py 2>/dev/null | sed -E 's#analysis/[0-9]+_(.*)\.py#\1#')
-VIZ_SRC := $(CORE) src/tarimhm/viz.py src/tarimhm/riskfigs.py src/tarimhm/statsfigs.py src/tarimhm/scripts.py \
-	src/tarimhm/mapfig.py src/tarimhm/imagery/grid.py $(GEO)
-RISK_OUT := $(foreach p,$(PROFILES),$(D)/risk/$(p)/site_summary.csv)
-define FIG_RULE
-.PHONY: $(firstword $(subst _, ,$(1)))
-$(firstword $(subst _, ,$(1))): figures/$(1).pdf
-figures/$(1).pdf: $(wildcard analysis/1[0-9][0-9]_$(1).py) $(VIZ_SRC) $$(DEPS_$(1)) $(PARAMS) | $(STAMP)
-	$$(PY) $$< --params $$(PARAMS)
-endef
-$(foreach n,$(filter fig9_% fig10_% fig11_% fig12_% fig13_% fig14_% fig15_%,$(FIG_NAMES)),$(eval DEPS_$(n) := $$(RISK_OUT)))
-$(foreach n,$(FIG_NAMES),$(eval $(call FIG_RULE,$(n))))
+tables: $(TAB_CSVS)
 
 ## Every figure (make fig1 ... make fig15, make figU1 ... rebuild one)
 .PHONY: figures
-figures: $(foreach n,$(FIG_NAMES),figures/$(n).pdf)
+figures: $(FIG_PDFS)
 
-## Reproduction report: every table, figure and printed number with its verdict (paper/REPORT.md)
+# the stages that write paper/audit/*.csv (through their first output)
+AUDIT_STAGES := $(SITE_TABLES) $(D)/stats/pca_soil.json paper/audit/risk.csv $(D)/uncertainty/mc_summary.csv \
+	$(D)/rf/metrics.csv $(MAPS_OUT)
+
+## Reproduction report: every table, figure and printed number with its verdict (paper/REPORT.md); reads the audits
 .PHONY: report
 report: paper/REPORT.md
-paper/REPORT.md: analysis/300_report.py src/tarimhm/report.py paper/elements.yaml paper/reported.yaml $(CORE) \
-		paper/audit/risk.csv $(D)/risk_uncertainty/mc_summary.csv $(D)/stats/pca_soil.json $(D)/rf/validation.csv \
-		$(foreach n,$(TAB_NAMES),paper/tables/$(n).csv) $(foreach n,$(FIG_NAMES),figures/$(n).pdf) $(PARAMS) | $(STAMP)
+paper/REPORT.md: analysis/300_report.py $(SRC)/report.py $(SRC)/viz/tables.py $(GROUND) paper/elements.yaml \
+		paper/reported.yaml $(AUDIT_STAGES) $(S)/risk.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
 ## Citable archive of every output: dist/tarim-hm-outputs-<version>-<commit>.zip with MANIFEST.sha256, CITATION.cff, .zenodo.json
@@ -212,23 +414,38 @@ archive: paper/REPORT.md | $(STAMP)
 	$(PY) -m tarimhm.cli archive --out dist
 	$(PY) -m tarimhm.cli verify-archive $$(ls -t dist/tarim-hm-outputs-*.zip | head -1)
 
-## Run the test suite (creates .venv if missing)
+## Lint (ruff check + format check) and the import contracts of the layout (import-linter)
+.PHONY: lint
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src analysis tests benchmarks
+	$(VENV)/bin/ruff format --check src analysis tests benchmarks
+	$(VENV)/bin/lint-imports
+
+## Run the checks CI runs: lint, import contracts, the test suite and the smoke run (creates .venv if missing)
 .PHONY: test
-test: $(STAMP)
+test: lint pytest smoke
+
+## Run the test suite only
+.PHONY: pytest
+pytest: $(STAMP)
 	$(PY) -m pytest
 
-## Run every stage on a tiny configuration into a temporary folder (CI-sized)
+## Run every stage, figure, table and the report on the tiny configuration in a temporary folder (CI-sized)
 .PHONY: smoke
 smoke: $(STAMP)
-	tmp=$$(mktemp -d); \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/00_reported_catalogue.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/01_reconstruct_sites.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/02_risk_calibration.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/03_risk_deterministic.py --params tests/data/params_tiny.yaml --profile paper_reproducing; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/110_fig10_hi_radar.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/10_risk_uncertainty.py --params tests/data/params_tiny.yaml; \
-	TARIMHM_DERIVED=$$tmp/data_derived TARIMHM_FIGURES=$$tmp/figures TARIMHM_AUDIT=$$tmp/audit $(PY) analysis/06_imagery.py --params tests/data/params_tiny.yaml; \
-	ls -R $$tmp | head -60; rm -rf $$tmp
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; start=$$(date +%s); \
+	for s in $$(ls analysis/[0-9][0-9][0-9]_*.py | sort); do \
+		runs=-; [[ $$s == *_risk_deterministic.py ]] && runs="$(PROFILES)"; \
+		for p in $$runs; do \
+			arg=""; [ "$$p" = - ] || arg="--profile $$p"; t0=$$(date +%s); \
+			TARIMHM_OUTPUT=$$tmp $(PY) $$s --params tests/data/params_tiny.yaml $$arg > $$tmp/last.log 2>&1 \
+				|| { cat $$tmp/last.log; echo "smoke: $$s $$arg failed"; exit 1; }; \
+			echo "smoke: $$s $$arg ok ($$(( $$(date +%s) - t0 )) s)"; \
+		done; \
+	done; \
+	n=$$(find $$tmp -type f ! -name '*.provenance.json' ! -name last.log | wc -l); \
+	test -s $$tmp/paper/REPORT.md || { echo "smoke: no REPORT.md"; exit 1; }; \
+	echo "smoke: every stage, figure, table and the report ran; $$n files in $$(( $$(date +%s) - start )) s"
 
 ## Regenerate requirements.txt from the current .venv (after adding a dependency)
 .PHONY: lock

@@ -3,7 +3,8 @@
 Inputs:  data_raw/geo/*, data_derived/sites/{soil,water}.csv
 Outputs: figures/fig1_study_area.pdf and .png
 """
-from tarimhm.scripts import figure_main
+from tarimhm.entry import figure_main
+from tarimhm.sites.figures import fig1
 
 if __name__ == "__main__":
-    figure_main("fig1_study_area", __file__, __doc__)
+    figure_main(fig1, __file__, __doc__)

@@ -1,9 +1,10 @@
 """Fig. 6 companion - ensemble spread (SD across trees) of the soil maps.
 
-Inputs:  data_derived/maps/soil_maps.tif (stage 09)
+Inputs:  data_derived/maps/soil_maps.tif (stage 070)
 Outputs: figures/fig6unc_soil_uncertainty.pdf and .png
 """
-from tarimhm.scripts import figure_main
+from tarimhm.entry import figure_main
+from tarimhm.maps.figures import fig6unc
 
 if __name__ == "__main__":
-    figure_main("fig6unc_soil_uncertainty", __file__, __doc__)
+    figure_main(fig6unc, __file__, __doc__)

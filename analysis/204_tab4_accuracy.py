@@ -1,9 +1,10 @@
 """Table 4 - MAE, RMSE and R2 of the RF models on the validation sites, paper beside this work.
 
-Inputs:  data_derived/rf/metrics.csv (stage 07), paper/reported.yaml
-Outputs: paper/tables/tab4_accuracy.{csv,tex}, paper/audit/rf.csv (verdict per Table 4 entry)
+Inputs:  paper/audit/rf.csv (the Table 4 audit of stage 060)
+Outputs: paper/tables/tab4_accuracy.{csv,tex}
 """
-from tarimhm.scripts import table_main
+from tarimhm.entry import table_main
+from tarimhm.rf.tables import tab4
 
 if __name__ == "__main__":
-    table_main("tab4_accuracy", __file__, __doc__)
+    table_main(tab4, __file__, __doc__)

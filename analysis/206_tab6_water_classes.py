@@ -1,9 +1,10 @@
 """Table 6 - % of the mapped river area per concentration class (paper's class bounds), paper beside this work.
 
-Inputs:  data_derived/maps/water_summary.json (stage 09), paper/reported.yaml
-Outputs: paper/tables/tab6_water_classes.csv and .tex; paper/audit/maps_water.csv
+Inputs:  data_derived/maps/water_classes.csv (stage 070)
+Outputs: paper/tables/tab6_water_classes.csv and .tex
 """
-from tarimhm.scripts import table_main
+from tarimhm.entry import table_main
+from tarimhm.maps.tables import tab6
 
 if __name__ == "__main__":
-    table_main("tab6_water_classes", __file__, __doc__)
+    table_main(tab6, __file__, __doc__)

@@ -1,10 +1,10 @@
 """Table 9 - exposure factors: the paper's printed columns beside the profiles and what its results imply.
 
-Inputs:  analysis/profiles/{paper_as_stated,usepa_default,china_xinjiang,paper_reproducing}.yaml,
-         paper/reported.yaml
-Outputs: paper/tables/tab9_exposure.csv and .tex; paper/audit/exposure.csv
+Inputs:  data_derived/risk/table9.csv (stage 032: profiles and printed numbers only)
+Outputs: paper/tables/tab9_exposure.csv and .tex
 """
-from tarimhm.scripts import table_main
+from tarimhm.entry import table_main
+from tarimhm.risk.tables import tab9
 
 if __name__ == "__main__":
-    table_main("tab9_exposure", __file__, __doc__)
+    table_main(tab9, __file__, __doc__)

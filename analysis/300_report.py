@@ -1,6 +1,6 @@
 """Reproduction report - every table, figure and printed number of the paper with its verdict.
 
-Inputs:  paper/audit/{statistics,risk,rf,maps_soil,maps_water,exposure}.csv (whichever exist),
+Inputs:  paper/audit/{statistics,risk,rf,maps_soil,maps_water,exposure,sensitivity,geography}.csv (whichever exist),
          paper/reported.yaml, paper/elements.yaml, data_derived/sites/{soil,water}.csv
 Outputs: paper/REPORT.md, paper/audit/numbers.csv, paper/audit/elements.csv
 """

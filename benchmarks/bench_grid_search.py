@@ -24,7 +24,7 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     params = tarimhm.config.load(args.params)
     rep = tarimhm.reported.load()
-    table = pd.read_csv(paths.DATA_DERIVED / "imagery" / "training_table.csv")
+    table = pd.read_csv(paths.training_table())
     grid = ({"n_estimators": [10, 50], "max_depth": [10, 30], "min_samples_leaf": [1, 3, 5]} if args.quick
             else {k: list(v) for k, v in params.rf.grid.model_dump().items()})
     print(f"grid: {grid}")

@@ -26,15 +26,15 @@ from rasterio.windows import Window
 
 import tarimhm
 from tarimhm import paths
-from tarimhm.imagery.stage import mosaic_path
 from tarimhm.raster.compile import compile_model, dn_to_reflectance, reference_mean_var
-from tarimhm.rf.export import forest_arrays, load_forest
+from tarimhm.raster.compile import forest_arrays
+from tarimhm.rf.export import load_forest
 from tarimhm.rf.inversion import FEATURES, fit_model
 
 
 def _block(params, n_px: int) -> np.ndarray:
     """A fixed block of n_px pixels from the centre of the mosaic (repeated if the mosaic is smaller)."""
-    with rasterio.open(mosaic_path(params.imagery.resolution_m, params.imagery.source)) as src:
+    with rasterio.open(paths.mosaic(params.imagery.resolution_m, params.imagery.source)) as src:
         h = min(src.height, 4000)
         w = min(src.width, -(-n_px // h))
         r0, c0 = (src.height - h) // 2, (src.width - w) // 2
@@ -61,9 +61,9 @@ def main(argv=None) -> None:
     params = tarimhm.config.load(args.params)
     rep = tarimhm.reported.load()
     n_px = int(args.pixels)
-    table = pd.read_csv(paths.DATA_DERIVED / "imagery" / "training_table.csv")
-    search = json.loads((paths.DATA_DERIVED / "rf" / "search.json").read_text())["searches"]
-    models = paths.DATA_DERIVED / "rf" / "models"
+    table = pd.read_csv(paths.training_table())
+    search = json.loads((paths.rf_dir() / "search.json").read_text())["searches"]
+    models = paths.rf_dir() / "models"
     cands = []
     for m in ("As", "Cd", "Pb", "Cu", "Zn"):
         if len(rep.splits.soil[m].train) == 7:
@@ -116,14 +116,14 @@ def main(argv=None) -> None:
         tmp = Path(tmp)
         for sub in ("imagery", "rf"):
             (tmp / sub).symlink_to(paths.DATA_DERIVED / sub)
-        real = paths.DATA_DERIVED
-        paths.DATA_DERIVED = tmp
+        real = paths.DATA_DERIVED, paths.AUDIT
+        paths.DATA_DERIVED, paths.AUDIT = tmp, tmp / "audit"       # the run's outputs, audits included, stay in tmp
         try:
-            from tarimhm.raster.stage import run_maps
+            from tarimhm.maps.stage import run_maps
             run_maps(params, rep, Path(__file__))
             t = json.loads((tmp / "maps" / "timings.json").read_text())
         finally:
-            paths.DATA_DERIVED = real
+            paths.DATA_DERIVED, paths.AUDIT = real
     print(f"\nbasin, 10 models at {params.imagery.resolution_m:g} m, {t['workers']} workers, tile {t['tile']}:")
     print(f"{'medium':8s} {'tiles':>6s} {'read':>7s} {'compute':>8s} {'post':>7s} {'write':>7s} {'tiles wall':>11s} "
           f"{'COG':>6s}")

@@ -36,21 +36,23 @@ def derived(tmp_path, monkeypatch):
     from tarimhm import paths
     d = tmp_path / "data_derived"
     monkeypatch.setattr(paths, "DATA_DERIVED", d)
-    monkeypatch.setattr(paths, "SITES", d / "sites")
     monkeypatch.setattr(paths, "FIGURES", tmp_path / "figures")
     monkeypatch.setattr(paths, "RAW_SITES", tmp_path / "raw_sites")
+    monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
+    monkeypatch.setattr(paths, "TABLES", tmp_path / "paper" / "tables")
+    monkeypatch.setattr(paths, "REPORT", tmp_path / "paper" / "REPORT.md")
     return d
 
 
 def run_reconstruction_into(params, rep, out: Path):
     """Run stage 01 with outputs redirected to ``out``; returns (summary, sites folder)."""
     from tarimhm import paths
-    from tarimhm.sites.pipeline import run_reconstruction
+    from tarimhm.sites.stage import run_reconstruction
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(paths, "DATA_DERIVED", out)
-        mp.setattr(paths, "SITES", out / "sites")
         mp.setattr(paths, "RAW_SITES", out / "no_real_sites")
-        summary = run_reconstruction(params, rep, TESTS.parent / "analysis" / "01_reconstruct_sites.py",
+        mp.setattr(paths, "AUDIT", out.parent / "audit")
+        summary = run_reconstruction(params, rep, TESTS.parent / "analysis" / "010_reconstruct_sites.py",
                                      progress=False)
     return summary, out / "sites"
 
@@ -67,9 +69,10 @@ def use_sites(full, monkeypatch, tmp_path):
     from tarimhm import paths
     d = full[1].parent
     monkeypatch.setattr(paths, "DATA_DERIVED", d)
-    monkeypatch.setattr(paths, "SITES", d / "sites")
     monkeypatch.setattr(paths, "RAW_SITES", d / "no_real_sites")
     monkeypatch.setattr(paths, "FIGURES", tmp_path / "figures")
     monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
     monkeypatch.setattr(paths, "PAPER", tmp_path / "paper")
+    monkeypatch.setattr(paths, "TABLES", tmp_path / "paper" / "tables")
+    monkeypatch.setattr(paths, "REPORT", tmp_path / "paper" / "REPORT.md")
     return d

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from tarimhm import paths
-from tarimhm.archive import ArchiveError, build_archive, citation_cff, verify_archive
+from tarimhm._errors import ArchiveError
+from tarimhm.archive import build_archive, citation_cff, verify_archive
 
 
 def _git(root, *args):
@@ -33,7 +34,7 @@ def project(tmp_path):
     csv = root / "data_derived" / "maps" / "summary.csv"
     csv.write_text("x\n1\n")
     side = {"file": "summary.csv", "sha256": hashlib.sha256(b"x\n1\n").hexdigest(), "data_status": "surrogate",
-            "script": "analysis/09_maps.py", "params_hash": "abc"}
+            "script": "analysis/070_maps.py", "params_hash": "abc"}
     (root / "data_derived" / "maps" / "summary.csv.provenance.json").write_text(json.dumps(side))
     (root / "data_derived" / "maps" / ".tmp-half-written.tif").write_bytes(b"partial")
     _git(root, "init", "-q")

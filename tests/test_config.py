@@ -12,7 +12,7 @@ from tarimhm._errors import ConfigError
 
 def test_params_yaml_validates(params):
     assert params.reconstruction.n_starts >= 1
-    assert params.reconstruction.hpi_form in ("normalised", "unnormalised")
+    assert params.risk.hpi_form in ("normalised", "unnormalised")
 
 
 def test_tiny_params_validate(tiny):
@@ -45,10 +45,11 @@ def _bad(tmp_path, mutate=None, text=None):
     (lambda d: d["reconstruction"].update(n_starts=-1), r"reconstruction\.n_starts: Input should be greater than 0 \(got -1\)"),
     (lambda d: d["reconstruction"].update(n_strats=3), r"reconstruction\.n_strats: unknown key \(typo\?\)"),
     (lambda d: d["reconstruction"].update(tolerance_rel="1%"), r"reconstruction\.tolerance_rel: Input should be a valid number.*'1%'"),
-    (lambda d: d["reconstruction"].update(hpi_form="mohan"), r"reconstruction\.hpi_form: Input should be 'normalised' or 'unnormalised'"),
+    (lambda d: d["risk"].update(hpi_form="mohan"), r"risk\.hpi_form: Input should be 'normalised' or 'unnormalised'"),
     (lambda d: d["reconstruction"]["weights"].update(mean=0), r"reconstruction\.weights\.mean: Input should be greater than 0"),
     (lambda d: d["figures"].update(formats=["jpg"]), r"figures\.formats\.0: Input should be 'pdf', 'png' or 'svg'"),
-    (lambda d: d.pop("project"), r"project: required key is missing"),
+    (lambda d: d.pop("risk"), r"risk: required key is missing"),
+    (lambda d: d["figures"].update(risk_profile="x"), r"figures\.risk_profile: unknown key"),
 ])
 def test_malformed_params(tmp_path, mutate, message):
     p = _bad(tmp_path, mutate)
@@ -59,7 +60,7 @@ def test_malformed_params(tmp_path, mutate, message):
 
 
 def test_yaml_syntax_error_names_line(tmp_path):
-    p = _bad(tmp_path, text="project:\n  seed: 1\nreconstruction: [1, 2\n")
+    p = _bad(tmp_path, text="figures:\n  dpi: 1\nreconstruction: [1, 2\n")
     with pytest.raises(ConfigError, match=r"params\.yaml: not valid YAML \(line \d+, column \d+\)"):
         config.load(p)
 

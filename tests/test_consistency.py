@@ -72,3 +72,13 @@ def test_exclusions_and_conflict_map(rep):
     assert excluded_constraints(ch) == {"water.sum.mean", "water.count.below_standard_III.Cd", "water.hpi.min",
                                         "soil.claim.igeo_gt0_single.As", "soil.claim.pearson_p.Pb-As"}
     assert "water.sum_mean_vs_metal_means" in conflict_map(ch)["water.sum.mean"]
+
+
+def test_checks_registry(rep):
+    from tarimhm.sites.consistency import CHECKS
+    sections = [f.__doc__.split(".")[0] for f in CHECKS]
+    assert sections == ["1-2", "3", "3b", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"]
+    assert all("\n" not in f.__doc__ for f in CHECKS)
+    ch = run_checks(rep)
+    assert [c.check_id for c in ch] == [c.check_id for f in CHECKS for c in f(rep, 0.01)]
+    assert len({c.check_id for c in ch}) == len(ch)

@@ -8,8 +8,8 @@ import rasterio
 from affine import Affine
 from pyproj import CRS
 
+from tarimhm._errors import ImageryError
 from tarimhm.imagery import basin_grid, build_surrogate, paper_crs, site_spectra, surrogate_block
-from tarimhm.imagery.sites import ImageryError
 from tarimhm.provenance import make_provenance
 
 

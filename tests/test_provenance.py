@@ -76,6 +76,6 @@ def test_output_folders_follow_the_environment(tmp_path):
     env = {"TARIMHM_DERIVED": str(tmp_path / "d"), "TARIMHM_FIGURES": str(tmp_path / "f"),
            "TARIMHM_AUDIT": str(tmp_path / "a"), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", "from tarimhm import paths; "
-                          "print(paths.DATA_DERIVED, paths.FIGURES, paths.AUDIT, paths.SITES)"],
+                          "print(paths.DATA_DERIVED, paths.FIGURES, paths.AUDIT, paths.sites_dir())"],
                          env=env, capture_output=True, text=True, check=True).stdout.split()
     assert out == [str(tmp_path / "d"), str(tmp_path / "f"), str(tmp_path / "a"), str(tmp_path / "d" / "sites")]

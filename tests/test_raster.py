@@ -16,9 +16,8 @@ import rasterio
 from affine import Affine
 from scipy.ndimage import generic_filter
 
-from tarimhm.raster import kernels, post
-from tarimhm.raster.compile import (compile_di, compile_model, dn_to_reflectance, forest_arrays,
-                                    reference_mean_var)
+from tarimhm.raster import post
+from tarimhm.raster.compile import compile_di, compile_model, dn_to_reflectance, forest_arrays, reference_mean_var
 from tarimhm.raster.predict import PRODUCTS, MapSpec, assemble, band_names, run_tiles, tile_jobs
 from tarimhm.raster.store import load_compiled, save_compiled
 from tarimhm.rf.aoa import aoa, di, train_di
@@ -191,16 +190,18 @@ def test_tile_counts_by_hand():
 
 
 def test_class_shares_and_verdicts_by_hand():
-    from tarimhm.raster.report import _verdict, share_in
+    from tarimhm.maps.audit import _verdict, share_in
     s = {"edges": [1.0, 2.0, 3.0], "counts": [2, 2, 0, 1], "n_valid": 5}
     assert share_in(s, None, 1.0) == 40.0 and share_in(s, 1.0, 3.0) == 40.0 and share_in(s, 3.0, None) == 20.0
     assert share_in(s, None, None) == 100.0
     with pytest.raises(ValueError):
         share_in(s, 1.5, None)                          # not an edge: no silent interpolation
-    assert _verdict(10.0, 10.8, "real") == "reproduced"
-    assert _verdict(10.0, 12.0, "real") == "differs by +2.0 percentage points"
+    assert _verdict(10.0, 10.8, "real") == ("reproduced", "reproduced")
+    assert _verdict(10.0, 12.0, "real") == ("differs by +2.0 percentage points", "differs")
     v = _verdict(10.0, 10.8, "reconstructed+surrogate")  # agreement on surrogate data is no reproduction
-    assert v.startswith("cannot be reproduced") and v.endswith("(within 1 pp by coincidence)")
+    assert v.text.startswith("cannot be reproduced") and v.text.endswith("(within 1 pp by coincidence)")
+    assert v.cls == "agrees by coincidence"
+    assert _verdict(10.0, 14.0, "reconstructed+surrogate").cls == "cannot be reproduced"
 
 # ---------------------------------------------------------------- engine on a small synthetic scene
 H, W = 300, 560

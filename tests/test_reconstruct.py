@@ -68,6 +68,7 @@ def test_sums_and_ranges(full):
 
 def test_sites_inside_the_basin(full):
     from shapely import contains_xy
+
     from tarimhm import geo
     for medium in ("soil", "water"):
         df = pd.read_csv(full[1] / f"{medium}.csv")

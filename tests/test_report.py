@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tarimhm import ConfigError, paths
-from tarimhm.report import CLASSES, classify, collect_numbers, element_rows, load_elements, render_report
+from tarimhm.audit import CLASSES
+from tarimhm.report import collect_numbers, element_rows, load_elements, render_report
 
 
 def test_registry_lists_every_numbered_table_and_figure(rep):
@@ -35,43 +36,33 @@ def test_registry_errors_name_file_and_field(rep, tmp_path, text, message):
     assert re.search(message, str(exc.value)), str(exc.value)
 
 
-@pytest.mark.parametrize("verdict,basis,cls", [
-    ("reproduced", "independent of the fit", "reproduced"),
-    ("reproduced", "by construction (fitted in the reconstruction)", "reproduced by construction"),
-    ("reproduced within 3 %", "", "within 3 %"),
-    ("differs by +47 %", "profile x", "differs"),
-    ("differs (3 vs 4.0 of 10 sites)", "", "differs"),
-    ("cannot be reproduced from what was published: the spectra are a surrogate", "", "cannot be reproduced"),
-    ("differs by +0.4 percentage points (within 1 pp by coincidence: surrogate)", "", "agrees by coincidence"),
-    ("consistent with the paper's soil HI/CR", "", "reproduced"),
-    ("not tested: the calibration uses the soil HI/CR only", "", "not audited"),
-    ("", "", "not audited"),
-])
-def test_classify(verdict, basis, cls):
-    assert classify(verdict, basis) == cls
-
-
 def _audits(d):
     d.mkdir(parents=True)
+    # every audit file has the row schema of tarimhm.audit: the report reads the class, never the text
+    st = "reconstructed+surrogate"
     pd.DataFrame([
-        {"reported_id": "s3.1p1:sum_hm.soil.mean", "reproduced": 118.71, "verdict": "reproduced",
-         "basis": "by construction (fitted in the reconstruction)"},
-        {"reported_id": "s3.1p1:sum_hm.soil.min", "reproduced": 90.0, "verdict": "differs by -5 %",
-         "basis": "independent of the fit"},
+        {"reported_id": "s3.1p1:sum_hm.soil.mean", "reported": 118.7, "reproduced": 118.71, "verdict": "reproduced",
+         "verdict_class": "reproduced by construction", "basis": "by construction (fitted in the reconstruction)",
+         "data_status": st},
+        {"reported_id": "s3.1p1:sum_hm.soil.min", "reported": 95.0, "reproduced": 90.0, "verdict": "differs by -5 %",
+         "verdict_class": "differs", "basis": "independent of the fit", "data_status": st},
     ]).to_csv(d / "statistics.csv", index=False)
     pd.DataFrame([
-        {"reported_id": "s3.4.3p1:cr.water.adult.As.min", "profile": p, "reproduced": v, "verdict": vd}
-        for p, v, vd in (("paper_as_stated", 1e-5, "differs by +11 %"), ("paper_reproducing", 8.97e-6, "reproduced"))
+        {"reported_id": "s3.4.3p1:cr.water.adult.As.min", "profile": p, "reported": 9e-6, "reproduced": v,
+         "verdict": vd, "verdict_class": c, "basis": f"profile {p}", "data_status": st}
+        for p, v, vd, c in (("paper_as_stated", 1e-5, "differs by +11 %", "differs"),
+                            ("paper_reproducing", 8.97e-6, "reproduced", "reproduced"))
     ]).to_csv(d / "risk.csv", index=False)
-    pd.DataFrame([{"reported_id": "tab4:rf_mae.soil.Cd.value", "reproduced": 0.5, "data_status": "reconstructed+surrogate",
-                   "verdict": "cannot be reproduced from what was published: surrogate; differs by +7000 %"}]
-                 ).to_csv(d / "rf.csv", index=False)
-    # the map audits name the reproduced value ours_pct (class shares) or ours (text numbers)
-    pd.DataFrame([{"medium": "soil", "metal": "As", "class": 1, "paper_pct": 34.1, "ours_pct": 0.0,
-                   "reported_id": "tab5:map_class.soil.As.share.c1", "verdict": "cannot be reproduced from what was "
-                   "published: surrogate", "ours": None},
-                  {"medium": "soil", "metal": "As", "class": None, "paper_pct": None, "ours_pct": None,
-                   "reported_id": None, "verdict": "not in the paper", "ours": 1.0}]).to_csv(d / "maps_soil.csv", index=False)
+    pd.DataFrame([{"reported_id": "tab4:rf_mae.soil.Cd.value", "reported": 0.007, "reproduced": 0.5, "data_status": st,
+                   "verdict": "cannot be reproduced from what was published: surrogate; differs by +7000 %",
+                   "verdict_class": "cannot be reproduced", "basis": ""}]).to_csv(d / "rf.csv", index=False)
+    pd.DataFrame([{"medium": "soil", "metal": "As", "class": 1, "paper_pct": 34.1, "ours_pct": 0.0, "reported": 34.1,
+                   "reproduced": 0.0, "reported_id": "tab5:map_class.soil.As.share.c1",
+                   "verdict": "cannot be reproduced from what was published: surrogate",
+                   "verdict_class": "cannot be reproduced", "basis": "", "data_status": st, "ours": None},
+                  {"medium": "soil", "metal": "As", "class": None, "paper_pct": None, "ours_pct": None, "reported": None,
+                   "reproduced": 1.0, "reported_id": None, "verdict": "not in the paper", "verdict_class": "not audited",
+                   "basis": "", "data_status": st, "ours": 1.0}]).to_csv(d / "maps_soil.csv", index=False)
 
 
 def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatch):
@@ -79,7 +70,7 @@ def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatc
     _audits(paths.AUDIT)
     nums, used, statuses = collect_numbers(rep, "paper_reproducing")
     assert len(nums) == len(rep) and nums.reported_id.is_unique and set(nums["class"]) <= set(CLASSES)
-    assert statuses == ["reconstructed+surrogate"]
+    assert set(statuses) == {"reconstructed+surrogate"}       # every audit row carries its data status
     assert [u.name for u in used] == ["statistics.csv", "risk.csv", "rf.csv", "maps_soil.csv"]
     n = nums.set_index("reported_id")
     assert n.loc["s3.1p1:sum_hm.soil.mean", "class"] == "reproduced by construction"
@@ -94,7 +85,8 @@ def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatc
     assert n.loc["s3.1p1:sum_hm.soil.max", "class"] == "not audited"
     assert n.loc["tab5:map_class.soil.As.share.c1", "reproduced"] == 0.0
     assert n.loc["tab5:map_class.soil.As.share.c1", "class"] == "cannot be reproduced"
-    els = element_rows(load_elements(rep=rep), nums, root=tmp_path).set_index("element")
+    monkeypatch.setattr(paths, "TABLES", tmp_path / "tables")
+    els = element_rows(load_elements(rep=rep), nums).set_index("element")
     assert els.loc["Table 4", "verdict"] == "not built yet (`make tab4`)"
     assert els.loc["Fig. 2", "verdict"].startswith("cannot be reproduced: A workflow drawing")
     assert els.loc["Table 10", "printed_numbers"] == 13
@@ -102,7 +94,7 @@ def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatc
 
 def test_render_report(rep, params, tmp_path, monkeypatch, derived):
     monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
-    monkeypatch.setattr(paths, "PAPER", tmp_path / "paper")
+    monkeypatch.setattr(paths, "REPORT", tmp_path / "paper" / "REPORT.md")
     _audits(paths.AUDIT)
     files = render_report(params, rep, paths.ANALYSIS / "300_report.py")
     md = files[-1].read_text(encoding="utf-8")
@@ -119,13 +111,15 @@ def test_geography_audit_of_sect_2_1(rep):
     from pyproj import Transformer
 
     from tarimhm import geo
-    a = geo.audit_geography(rep).set_index(["quantity", "stat"])
+    from tarimhm.sites.audit import audit_geography
+    a = audit_geography(rep).set_index(["quantity", "stat"])
     to_ea = Transformer.from_crs("EPSG:4326", "+proj=aea +lat_1=36 +lat_2=42 +lon_0=84 +datum=WGS84",
                                  always_xy=True).transform
     albers = shapely.transform(geo.basin(), lambda xy: np.column_stack(to_ea(xy[:, 0], xy[:, 1]))).area / 1e12
     assert a.loc[("basin_area", "value"), "reproduced"] == pytest.approx(albers, rel=2e-3)
     assert a.loc[("basin_area", "value"), "reproduced"] == pytest.approx(1.0335, rel=1e-3)   # vs printed 1.05
     assert a.loc[("basin_area", "value"), "verdict"] == "reproduced within 3 %"
+    assert a.loc[("basin_area", "value"), "verdict_class"] == "within 3 %"
     assert a.loc[("n_prefectures", "value"), "verdict"] == "reproduced"
     assert a.loc[("basin_lon", "min"), "verdict"] == "reproduced"                 # 73.50 E -> 73
     assert a.loc[("basin_lon", "max"), "verdict"].startswith("differs: the five-prefecture basin ends at 93.82")

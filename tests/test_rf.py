@@ -61,18 +61,23 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
 
     from tarimhm import paths
     from tarimhm.imagery.stage import run_imagery
-    from tarimhm.rf.report import render_fig4, render_table4
+    from tarimhm.rf.figures import fig4
     from tarimhm.rf.stage import run_rf
-    run_imagery(tiny, paths.ROOT / "analysis" / "06_imagery.py", progress=False)
-    m = run_rf(tiny, rep, paths.ROOT / "analysis" / "07_rf_inversion.py", progress=False)
+    from tarimhm.rf.tables import tab4
+    from tarimhm.viz.figures import render_figure
+    from tarimhm.viz.tables import render_table
+    run_imagery(tiny, paths.ROOT / "analysis" / "050_imagery.py", progress=False)
+    m = run_rf(tiny, rep, paths.ROOT / "analysis" / "060_rf_inversion.py", progress=False)
     assert len(m) == 10 and set(m.medium) == {"soil", "water"}
     assert (m.n_fits < m.n_fits_naive).all() and m.degenerate.dtype == bool
     assert (m.n_train + m.n_validation).tolist() == [10] * 5 + [9] * 5
-    files = render_table4(tiny, rep, paths.ROOT / "analysis" / "204_tab4_accuracy.py")
+    assert (paths.AUDIT / "rf.csv").exists()                        # the Table 4 audit is written by the stage
+    files = render_table(tab4, "tab4_accuracy", tiny, rep, paths.ROOT / "analysis" / "204_tab4_accuracy.py")
     import pandas as pd
     a = pd.read_csv(files[0])
     assert len(a) == 30 and a.verdict.str.contains("surrogate").any()
-    png = [p for p in render_fig4(tiny, paths.ROOT / "analysis" / "104_fig4_importance.py") if p.suffix == ".png"][0]
+    png = [p for p in render_figure(fig4, "fig4_importance", tiny, paths.ROOT / "analysis" / "104_fig4_importance.py")
+           if p.suffix == ".png"][0]
     assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
     for med_metal in ("soil_As", "water_Zn"):
         assert (paths.DATA_DERIVED / "rf" / "models" / f"{med_metal}.npz").exists()
@@ -83,32 +88,32 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     assert len(ao) == 10 and (ao.threshold <= ao.train_di_max + 1e-12).all()
     assert (ao.threshold_boot_p05 <= ao.threshold_boot_p95).all()
     from tarimhm.rf.stage import run_validation
-    v = run_validation(tiny, paths.ROOT / "analysis" / "08_rf_validation.py", progress=False)
+    v = run_validation(tiny, paths.ROOT / "analysis" / "061_rf_validation.py", progress=False)
     assert len(v) == 10 and v.null_p_value.between(0.25, 1).all()      # 3 permutations: p >= 1/4
     assert (paths.AUDIT / "rf_validation.md").read_text().startswith("# RF validation at a glance")
     # stage 09 on the same outputs: basin maps, Tables 5-6, Figs 6-7 and companions
     import rasterio
 
-    from tarimhm.raster.figures import FIGURES, render_maps
-    from tarimhm.raster.report import render_class_table
-    from tarimhm.raster.stage import map_path, run_maps
-    summ = run_maps(tiny, rep, paths.ROOT / "analysis" / "09_maps.py", progress=False)
+    from tarimhm.maps import figures as mapfigs
+    from tarimhm.maps.stage import run_maps
+    from tarimhm.maps.tables import tab5, tab6
+    summ = run_maps(tiny, rep, paths.ROOT / "analysis" / "070_maps.py", progress=False)
     assert set(summ) == {"soil", "water"} and summ["soil"]["As"]["n_domain"] > 0
     for med in ("soil", "water"):
-        with rasterio.open(map_path(med)) as s:
+        with rasterio.open(paths.map_file(med)) as s:
             assert s.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG" and s.count == 20
             assert s.tags()["tarimhm_data_status"] == "reconstructed+surrogate"
             assert s.descriptions[0] == "As_mean" and s.units[0] == ("mg/kg" if med == "soil" else "µg/L")
-    for med, n in (("soil", "tab5_soil_classes"), ("water", "tab6_water_classes")):
-        files = render_class_table(tiny, rep, med, paths.ROOT / "analysis" / f"20{n[3]}_{n}.py")
+    for med, n, tab in (("soil", "tab5_soil_classes", tab5), ("water", "tab6_water_classes", tab6)):
+        files = render_table(tab, n, tiny, rep, paths.ROOT / "analysis" / f"20{n[3]}_{n}.py")
         t = pd.read_csv(files[0])
         assert len(t) == 5 * 7 and t.verdict.str.contains("cannot be reproduced").any()
         shares = t[~t["class"].isin(["removed>P99"])].groupby("metal").ours_pct.sum()
         assert np.allclose(shares, 100)                    # every metal mapped somewhere, classes partition it
         assert (paths.AUDIT / f"maps_{med}.csv").exists()
-    for name in FIGURES:
-        png = [p for p in render_maps(name, tiny, rep, paths.ROOT / "analysis" / "106_fig6_soil_maps.py")
-               if p.suffix == ".png"][0]
+    for name in ("fig6", "fig7", "fig6unc", "fig7unc", "fig6aoa", "fig7aoa"):
+        png = [p for p in render_figure(getattr(mapfigs, name), name, tiny,
+                                        paths.ROOT / "analysis" / "106_fig6_soil_maps.py") if p.suffix == ".png"][0]
         assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
 
 

@@ -96,7 +96,7 @@ def test_paper_as_stated_does_not_reproduce(rep):
 
 
 def test_bioaccessibility_lowers_oral_dose(use_sites):
-    from tarimhm.sites import load_sites
+    from tarimhm.sitetable import load_sites
     soil = load_sites("soil")
     p = load_profile("paper_as_stated")
     d = p.model_dump()
@@ -109,8 +109,8 @@ def test_bioaccessibility_lowers_oral_dose(use_sites):
 
 def test_audit_and_water_findings(use_sites, rep, params):
     from tarimhm.risk.stage import run_audit, run_calibration
-    run_calibration(params, rep, paths.ROOT / "analysis" / "02_risk_calibration.py")
-    audit = run_audit(params, rep, paths.ROOT / "analysis" / "04_risk_audit.py")
+    run_calibration(params, rep, paths.ROOT / "analysis" / "030_risk_calibration.py")
+    audit = run_audit(params, rep, paths.ROOT / "analysis" / "032_risk_audit.py")
     main = audit[audit.profile == "paper_reproducing"]
     ranges = main[main.reported_id.str.match(r"s3\.4\.2\([12]\)p1:")]
     assert len(ranges) == 28 and (ranges.ratio.sub(1).abs() < 0.03).all()
@@ -138,7 +138,7 @@ def test_cli_bad_profile_message(use_sites, tmp_path, capsys):
 
 
 def test_site_summary_sums(use_sites):
-    from tarimhm.sites import load_sites
+    from tarimhm.sitetable import load_sites
     p = load_profile("usepa_default")
     long = water_risk(load_sites("water"), p)
     s = site_summary(long)
@@ -147,7 +147,7 @@ def test_site_summary_sums(use_sites):
 
 
 def test_table9_profiles_and_implied_factors(rep):
-    from tarimhm.risk.table9 import table9
+    from tarimhm.risk.audit import table9
     t = table9(rep).set_index(["key", "group"])
     assert (t.profiles_check == "profiles carry the printed values").all()
     # the calibration (printed numbers only) contradicts three Table 9 cells: ED adult 30 vs 26
@@ -161,8 +161,9 @@ def test_table9_profiles_and_implied_factors(rep):
 
 
 def test_table9_flags_a_profile_off_the_printed_value(rep):
+    from tarimhm.risk.audit import CALIBRATED, table9
+    from tarimhm.risk.audit import TABLE9_COLUMNS as COLUMNS
     from tarimhm.risk.profiles import Profile
-    from tarimhm.risk.table9 import COLUMNS, CALIBRATED, table9
     profs = {n: load_profile(n) for n in [*COLUMNS.values(), CALIBRATED]}
     def changed(name, group, key, value):
         d = profs[name].model_dump()

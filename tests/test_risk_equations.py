@@ -4,8 +4,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tarimhm.risk import (add_soil_dermal, add_soil_ingestion, add_soil_inhalation, add_water_ingestion,
-                          averaging_time, cancer_risk, hazard_index, hazard_quotient, total_cancer_risk)
+from tarimhm.risk import (
+    add_soil_dermal,
+    add_soil_ingestion,
+    add_soil_inhalation,
+    add_water_ingestion,
+    averaging_time,
+    cancer_risk,
+    hazard_index,
+    hazard_quotient,
+    total_cancer_risk,
+)
 
 CHILD = dict(ef=350, ed=6, bw=15, at=6 * 365)     # AT = 2190 d
 ADULT = dict(ef=350, ed=26, bw=70, at=26 * 365)   # AT = 9490 d

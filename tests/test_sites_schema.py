@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tarimhm import SiteTableError
-from tarimhm.sites import load_sites, read_site_table, site_table_path, validate_site_table
+from tarimhm.sitetable import load_sites, read_site_table, site_table_path, validate_site_table
 
 GOOD_SOIL = """site_id,As,Cd,Pb,Cu,Zn,unit,lon,lat
 S2,10.5,0.15,17.0,20.1,60.2,mg/kg,80.1,41.0

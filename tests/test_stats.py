@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from tarimhm.stats import correlations, describe, impute, iqr_outliers, normality, pca_varimax, strength
+from tarimhm.stats.methods import correlations, describe, impute, iqr_outliers, normality, pca_varimax, strength
 
 
 def _varimax_reference(phi, gamma=1.0, q=5000, tol=1e-14):
@@ -108,8 +108,8 @@ def test_normality_columns():
 
 def test_statistics_audit_on_reconstruction(use_sites, rep, params, tmp_path):
     from tarimhm import paths
-    from tarimhm.stats_stage import run_statistics
-    a = run_statistics(params, rep, paths.ROOT / "analysis" / "05_statistics.py")
+    from tarimhm.stats.stage import run_statistics
+    a = run_statistics(params, rep, paths.ROOT / "analysis" / "020_statistics.py")
     t7 = a[a.reported_id.str.startswith("tab7:pca_loading")]
     assert len(t7) == 10 and (t7.reproduced - t7.reported).abs().max() < 0.02
     assert set(t7.basis) == {"by construction (fitted in the reconstruction)"}

@@ -11,10 +11,10 @@ from scipy import stats
 
 from tarimhm import ConfigError, paths
 from tarimhm.risk.assess import hi_tcr, site_summary, soil_risk
-from tarimhm.risk.montecarlo import Spec, load_spec, rank_sensitivity, sample, simulate, summarise
 from tarimhm.risk.profiles import load_profile
-from tarimhm.risk.sensitivity import SCENARIOS, run_scenarios
-from tarimhm.sites import load_sites
+from tarimhm.sitetable import load_sites
+from tarimhm.uncertainty.montecarlo import Spec, load_spec, rank_sensitivity, sample, simulate, summarise
+from tarimhm.uncertainty.sensitivity import SCENARIOS, run_scenarios
 
 
 def _spec(groups=None, ba=None, base="paper_as_stated"):
@@ -38,7 +38,8 @@ def test_fixed_spec_reproduces_the_deterministic_risk_exactly(use_sites):
             # equal up to the order of the sum over pathways and metals (1 ulp)
             np.testing.assert_allclose(res[out], np.broadcast_to(want, res[out].shape), rtol=1e-14, atol=0)
     # every term (pathway x metal) is bit-identical when the factors come as per-draw arrays
-    from tarimhm.risk.assess import _conc, soil_terms
+    from tarimhm.risk.assess import concentrations as _conc
+    from tarimhm.risk.assess import soil_terms
     c = _conc(soil)
     per_draw = soil_terms(c[None], prof, "child", {"BW": np.full((7, 1, 1), 15.0), "IngR": np.full((7, 1, 1), 200.0)},
                           np.ones((7, 1, 5)))
@@ -127,8 +128,11 @@ def test_sensitivity_scenarios_by_hand(use_sites):
 
 
 def test_stage_same_seed_same_bytes_and_audit(use_sites, tiny, rep, tmp_path, monkeypatch):
-    from tarimhm.risk.uncertainty_stage import run_uncertainty
-    script = paths.ANALYSIS / "10_risk_uncertainty.py"
+    from tarimhm.uncertainty.stage import run_bayes, run_montecarlo
+
+    def run_uncertainty(params, rep, script):
+        return {**run_montecarlo(params, rep, script), **run_bayes(params, rep, script.with_name("041_risk_bayes.py"))}
+    script = paths.ANALYSIS / "040_risk_montecarlo.py"
     a = run_uncertainty(tiny, rep, script)
     first = a["montecarlo"].read_bytes()
     b = run_uncertainty(tiny, rep, script)
@@ -138,6 +142,7 @@ def test_stage_same_seed_same_bytes_and_audit(use_sites, tiny, rep, tmp_path, mo
     assert audit.loc["s4.2.1:overestimation_factor.soil.min", "reproduced"] == pytest.approx(100 / 35, rel=1e-5)
     assert audit.loc["s4.2.1:hi_change_ingr330.soil.child.min", "verdict"].startswith("differs by +")
     assert audit.loc["s4.2.1:risk_change_longer_duration.soil.min", "verdict"].startswith("cannot be reproduced")
+    assert audit.loc["s4.2.1:risk_change_longer_duration.soil.min", "verdict_class"] == "cannot be reproduced"
     post = pd.read_csv(a["bayes_posterior"], comment="#").set_index("parameter")
     assert list(post.index) == ["child.BW", "child.IngR", "adult.BW", "adult.ED", "adult.IngR", "s_model"]
     assert np.isfinite(post.r_hat).all() and (post.prior_p5 < post.prior_p95).all()
@@ -149,7 +154,7 @@ def test_stage_same_seed_same_bytes_and_audit(use_sites, tiny, rep, tmp_path, mo
 
 
 def test_print_rounding_sd_by_hand():
-    from tarimhm.risk.bayes import print_sd
+    from tarimhm.uncertainty.bayes import print_sd
     # 0.347 printed to 3 digits: unit 0.001, half-unit 0.0005, uniform sd 0.0005/sqrt(3) = 2.8868e-4, / 0.347
     assert print_sd(0.347) == pytest.approx(0.0005 / np.sqrt(3) / 0.347, rel=1e-12)
     assert print_sd(7.87e-6) == pytest.approx(0.005e-6 / np.sqrt(3) / 7.87e-6, rel=1e-12)
@@ -157,8 +162,8 @@ def test_print_rounding_sd_by_hand():
 
 def test_bayes_structure_matches_the_equations(rep):
     """Reference terms sum to the deterministic endpoints; exponents are the equations' powers, by hand."""
-    from tarimhm.risk.bayes import structure
     from tarimhm.risk.calibrate import evaluate_profile, extreme_sites
+    from tarimhm.uncertainty.bayes import structure
     prof = load_profile("paper_reproducing")
     spec, _ = load_spec("table9_ranges")
     ends, T, X, names = structure(prof, rep, spec)
@@ -168,7 +173,7 @@ def test_bayes_structure_matches_the_equations(rep):
     k = {n: i for i, n in enumerate(names)}
     child_hi = ((ends.group == "child") & (ends.quantity == "hi")).to_numpy()
     adult_cr = ((ends.group == "adult") & (ends.quantity == "cr")).to_numpy()
-    ing, inh, der = 0, 1, 2                                           # PATHWAYS order
+    ing, _inh, der = 0, 1, 2                                          # PATHWAYS order
     # every dose ~ 1/BW; IngR enters the ingestion dose only; ED cancels in HI (AT = ED x 365) and
     # stays in a lifetime-averaged CR; child factors never touch adult endpoints
     assert (X[child_hi][:, [ing, der], k["child.BW"]] == -1).all()
@@ -181,7 +186,7 @@ def test_bayes_structure_matches_the_equations(rep):
 @pytest.mark.slow
 def test_bayes_recovers_known_factors(rep):
     """Endpoints made by the model itself at known factors: the posterior must find them again."""
-    from tarimhm.risk.bayes import fit, structure
+    from tarimhm.uncertainty.bayes import fit, structure
     prof = load_profile("paper_reproducing")
     spec, _ = load_spec("table9_ranges")
     ends, T, X, names = structure(prof, rep, spec)

@@ -5,10 +5,9 @@ Public API; implementation lives in the submodules.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from . import config, paths, provenance, reported  # noqa: E402
-from ._errors import ConfigError, ReportedError, SiteTableError, TarimHMError  # noqa: E402
+from . import config, paths, provenance, reported
+from ._errors import ConfigError, ReportedError, SiteTableError, TarimHMError
+from ._version import __version__
 
 __all__ = [
     "__version__", "config", "paths", "provenance", "reported",

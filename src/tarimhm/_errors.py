@@ -18,6 +18,18 @@ class ReportedError(TarimHMError, ValueError):
     """paper/reported.yaml is malformed or a lookup is ambiguous."""
 
 
+class ImageryError(TarimHMError, ValueError):
+    """A mosaic or its inputs do not fit what the site spectra need."""
+
+
+class ArchiveError(TarimHMError, ValueError):
+    """An archive cannot be built (dirty tree, edited outputs) or does not verify."""
+
+
+class MissingOutputError(TarimHMError, FileNotFoundError):
+    """A saved output that a stage, figure or table reads has not been made yet (the message names the make target)."""
+
+
 def format_pydantic(path, exc) -> str:
     """Turn a pydantic ValidationError into lines 'file: key.path: problem (got X)'."""
     lines = []

@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 from . import __version__, paths
-from ._errors import TarimHMError
+from ._errors import ArchiveError
 from .provenance import atomic_path, combine_status, git_info, sha256_file
 
 __all__ = ["ArchiveError", "build_archive", "verify_archive", "citation_cff", "collect_files", "SOURCES"]
@@ -36,10 +36,6 @@ STORED = {".tif", ".tiff", ".png", ".pdf", ".npz", ".zip", ".gz"}   # already co
 PAPER_DOI = "10.1038/s41598-026-38887-9"
 PAPER_TITLE = ("Integrating multi-spectral remote sensing and machine learning for quantifying and mapping "
                "heavy metal contamination in the Tarim River Basin, China")
-
-
-class ArchiveError(TarimHMError, ValueError):
-    """The outputs cannot be archived as they are, or an archive fails verification."""
 
 
 def collect_files(root: Path) -> list[Path]:
@@ -60,10 +56,10 @@ def _commit_time(root: Path) -> _dt.datetime:
     try:
         iso = subprocess.run(["git", "log", "-1", "--format=%cI"], cwd=root, capture_output=True, text=True,
                              check=True, timeout=10).stdout.strip()
-        t = _dt.datetime.fromisoformat(iso).astimezone(_dt.timezone.utc)
+        t = _dt.datetime.fromisoformat(iso).astimezone(_dt.UTC)
     except (OSError, subprocess.SubprocessError, ValueError):
-        t = _dt.datetime(1980, 1, 1, tzinfo=_dt.timezone.utc)
-    return max(t, _dt.datetime(1980, 1, 1, tzinfo=_dt.timezone.utc))   # zip cannot store earlier dates
+        t = _dt.datetime(1980, 1, 1, tzinfo=_dt.UTC)
+    return max(t, _dt.datetime(1980, 1, 1, tzinfo=_dt.UTC))   # zip cannot store earlier dates
 
 
 def citation_cff(kind: str = "software", version: str = __version__, commit: str = "", date: str = "",

@@ -19,12 +19,12 @@ def _risk(args) -> int:
     rep = reported.load()
     base = load_profile(args.against)
     prof = load_profile(args.profile)
-    a = compute(base, rep, params.reconstruction.hpi_form)
-    b = compute(prof, rep, params.reconstruction.hpi_form)
-    d = diff_table(a[3], b[3], "base", "new")
+    a = compute(base, rep, params.risk.hpi_form)
+    b = compute(prof, rep, params.risk.hpi_form)
+    d = diff_table(a.summary, b.summary, "base", "new")
     if args.medium != "both":
         d = d[d.medium == args.medium]
-    print(f"profile {prof.name!r} vs {base.name!r}; data status of the site tables: {b[6]}")
+    print(f"profile {prof.name!r} vs {base.name!r}; data status of the site tables: {b.data_status}")
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.float_format", "{:.4g}".format):
         print(d.to_string(index=False))
     g = d.groupby(["medium", "group"])[["HI_ratio", "TCR_ratio"]].median()

@@ -14,20 +14,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import field_validator, BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
 from . import paths
 from ._errors import ConfigError, format_pydantic
 
-__all__ = ["Params", "load", "load_yaml", "params_hash"]
+__all__ = ["Params", "load", "load_yaml", "params_hash", "section_hash", "write_stamps", "SECTIONS"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ProjectParams(_Strict):
-    seed: int = Field(ge=0, description="master seed; stages derive their own seeds from it")
 
 
 class ReconstructionWeights(_Strict):
@@ -52,15 +48,20 @@ class ReconstructionParams(_Strict):
     tolerance_rel: float = Field(gt=0, lt=1)
     tolerance_r: float = Field(gt=0, lt=1)
     count_margin: float = Field(ge=0, lt=0.5)
-    hpi_form: Literal["normalised", "unnormalised"]
     significant_digits: int = Field(ge=3, le=12)
     weights: ReconstructionWeights
 
 
 class FigureParams(_Strict):
     dpi: int = Field(ge=72, le=1200)
-    risk_profile: str = Field(min_length=1, description="profile shown in Figs 9-15")
     formats: tuple[Literal["pdf", "png", "svg"], ...] = ("pdf", "png")
+
+
+class RiskParams(_Strict):
+    reference_profile: str = Field(min_length=1, description="profile of Figs 9-15, the report and the "
+                                   "probabilistic layer (analysis/profiles/<name>.yaml)")
+    hpi_form: Literal["normalised", "unnormalised"] = Field(
+        description="HPI of Eq. 14: normalised sum(WQ)/sum(W) as in Mohan et al. (1996), or as printed")
 
 
 class ImageryParams(_Strict):
@@ -115,9 +116,9 @@ class UncertaintyParams(_Strict):
 
 
 class Params(_Strict):
-    project: ProjectParams
     reconstruction: ReconstructionParams
     figures: FigureParams
+    risk: RiskParams
     imagery: ImageryParams
     rf: RFParams
     maps: MapParams
@@ -155,3 +156,71 @@ def params_hash(model: BaseModel | dict) -> str:
     data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
     blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+SECTIONS: tuple[str, ...] = tuple(Params.model_fields)
+# keys a stage of another section reads: stamped on their own so that the rest of their section
+# does not re-run that stage (the reconstruction fits W3's HPI in the form the risk stage computes)
+STAMPED_KEYS: tuple[str, ...] = ("risk.hpi_form",)
+
+
+def _section(params: Params, key: str):
+    data = params.model_dump(mode="json")
+    for part in key.split("."):
+        if part not in data:
+            raise KeyError(f"params has no section or key {key!r}; sections: {', '.join(SECTIONS)}")
+        data = data[part]
+    return data
+
+
+def section_hash(params: Params, *keys: str) -> str:
+    """SHA-256 of the named sections (or dotted keys) only: a stage stamps what it reads, nothing else.
+
+    ``section_hash(params, "rf")`` changes when ``rf`` changes and not when ``figures.dpi`` does.
+    """
+    if not keys:
+        raise ValueError("section_hash needs at least one section name")
+    return params_hash({k: _section(params, k) for k in sorted(set(keys))})
+
+
+def write_stamps(params: Params, folder: Path) -> list[str]:
+    """Write ``<folder>/<section>.json`` for every section and stamped key, only where the content changed.
+
+    Make rules depend on these files instead of the whole parameter file, so editing one section
+    re-runs only the rules that read it. Returns the stamps that were (re)written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for key in (*SECTIONS, *STAMPED_KEYS):
+        text = json.dumps({key: _section(params, key)}, indent=2, sort_keys=True) + "\n"
+        f = folder / f"{key}.json"
+        if not f.exists() or f.read_text(encoding="utf-8") != text:
+            tmp = f.with_name(f".tmp-{f.name}")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(f)
+            changed.append(key)
+    return changed
+
+
+def main(argv=None) -> int:
+    """``python -m tarimhm.config stamps [PARAMS] [FOLDER]``: refresh the per-section stamps (Makefile)."""
+    import sys
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] != "stamps":
+        print("usage: python -m tarimhm.config stamps [PARAMS] [FOLDER]", file=sys.stderr)
+        return 2
+    params_path = Path(args[1]) if len(args) > 1 else paths.PARAMS
+    folder = Path(args[2]) if len(args) > 2 else paths.DATA_DERIVED / ".params"
+    try:
+        changed = write_stamps(load(params_path), folder)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if changed:
+        print(f"parameter sections changed: {', '.join(changed)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +11,7 @@ from shapely.ops import unary_union
 
 from . import paths
 
-__all__ = ["basin", "prefectures", "prefecture", "rivers", "river", "dem_points", "GEO_FILES"]
+__all__ = ["basin", "prefectures", "prefecture", "rivers", "river", "dem_points", "geo_path", "GEO_FILES"]
 
 GEO_FILES = {
     "basin": "tarim_basin_5prefecture_union.geojson",
@@ -26,7 +26,7 @@ def geo_path(key: str) -> Path:
     return paths.GEO / GEO_FILES[key]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _features(key: str) -> tuple:
     p = geo_path(key)
     if not p.exists():
@@ -75,35 +75,3 @@ def river(name: str):
 def dem_points() -> pd.DataFrame:
     """DEM cell centres: lat, lon (degrees), elev_m."""
     return pd.read_csv(geo_path("dem"), comment="#")
-
-
-def audit_geography(rep) -> pd.DataFrame:
-    """Sect. 2.1 study-area numbers beside the basin polygon the package uses (geodesic area, pyproj).
-
-    Degree bounds are printed as whole degrees: a printed minimum is met by the floor of the polygon's
-    minimum, a printed maximum by the ceiling of its maximum.
-    """
-    import math
-
-    from pyproj import Geod
-
-    from .risk.audit import verdict
-    b = basin()
-    lon0, lat0, lon1, lat1 = b.bounds
-    area = abs(Geod(ellps="WGS84").geometry_area_perimeter(b)[0]) / 1e12
-    ours = {("basin_lon", "min"): lon0, ("basin_lon", "max"): lon1, ("basin_lat", "min"): lat0,
-            ("basin_lat", "max"): lat1, ("basin_area", "value"): area,
-            ("n_prefectures", "value"): float(len(prefectures()))}
-    rows = []
-    for (q, stat), v in ours.items():
-        r = rep.one(locator="Sect. 2.1", quantity=q, stat=stat)
-        if q in ("basin_lon", "basin_lat"):
-            whole = math.floor(v) if stat == "min" else math.ceil(v)
-            vd = ("reproduced" if whole == r.value else
-                  f"differs: the five-prefecture basin {'starts' if stat == 'min' else 'ends'} at {v:.2f}°")
-        else:
-            vd = verdict(r.value, v)
-        rows.append({"reported_id": r.id, "quantity": q, "stat": stat, "reported": r.value, "unit": r.unit,
-                     "reproduced": v, "verdict": vd, "method": "union of the five prefectures "
-                     "(data_raw/geo); area geodesic on WGS84 (pyproj.Geod)", "data_status": "real"})
-    return pd.DataFrame(rows)

@@ -20,12 +20,14 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from . import paths
+from ._version import __version__
 
 __all__ = [
     "DATA_STATUSES", "Provenance", "atomic_path", "atomic_write_text", "combine_status",
@@ -113,12 +115,10 @@ class Provenance(BaseModel):
 
 def make_provenance(script: str | Path, params_hash: str, inputs: Iterable[Path | str],
                     data_status: str, note: str = "") -> Provenance:
-    from . import __version__
-
     combine_status(data_status)  # validates
     sha, dirty = git_info()
     return Provenance(
-        created_utc=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        created_utc=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
         git_commit=sha, git_dirty=dirty, tarimhm_version=__version__,
         script=_rel(Path(script)), params_hash=params_hash,
         inputs={_rel(Path(p)): sha256_file(p) for p in sorted(set(map(str, inputs)))},

@@ -22,21 +22,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import paths
 from ._errors import ConfigError, format_pydantic
-from .config import Params, load_yaml, params_hash
+from .audit import CLASSES, check_audit
+from .config import Params, load_yaml, section_hash
 from .provenance import atomic_write_text, combine_status, make_provenance, write_table
 from .reported import Reported
+from .viz.tables import md_table
 
-__all__ = ["Element", "load_elements", "collect_numbers", "classify", "element_rows", "render_report", "CLASSES"]
+__all__ = ["Element", "load_elements", "collect_numbers", "element_rows", "render_report", "AUDITS"]
 
-ELEMENTS = paths.PAPER / "elements.yaml"
-CLASSES = ("reproduced", "reproduced by construction", "within 3 %", "agrees by coincidence", "differs",
-           "cannot be reproduced", "input", "method setting", "not computable", "not audited")
-# audits written by the stages: file -> what it audits (the risk audit is read for one profile)
-AUDITS = {"statistics.csv": "statistics (stage 05)", "risk.csv": "risk (stage 04)", "rf.csv": "RF accuracy (Table 4)",
-          "maps_soil.csv": "soil maps (Table 5)", "maps_water.csv": "water maps (Table 6)",
-          "exposure.csv": "exposure factors (Table 9)",
-          "sensitivity.csv": "sensitivity claims (Sect. 4.2.1; stage 10)",
-          "geography.csv": "study-area numbers (Sect. 2.1; with Fig. 1)"}
+ELEMENTS = paths.ELEMENTS
+# audits written by the stages, in the order a number's first audit is chosen: file -> what it audits.
+# Every file has the row schema of tarimhm.audit; rows of an audit made under several profiles (a
+# ``profile`` column) count under the reference profile.
+AUDITS = {"statistics.csv": "statistics (stage 020)", "risk.csv": "risk (stage 032)",
+          "rf.csv": "RF accuracy (Table 4; stage 060)",
+          "maps_soil.csv": "soil maps (Table 5; stage 070)", "maps_water.csv": "water maps (Table 6; stage 070)",
+          "exposure.csv": "exposure factors (Table 9; stage 032)",
+          "sensitivity.csv": "sensitivity claims (Sect. 4.2.1; stage 040)",
+          "geography.csv": "study-area numbers (Sect. 2.1; stage 010)"}
 # printed numbers no computation can check, by locator prefix
 NOT_COMPUTABLE = {"Table 10": "policy target or cost estimate; no method or data given",
                   "Sect. 4.3": "policy target or cost estimate; no method or data given"}
@@ -54,8 +57,8 @@ EXTRAS = [
     ("figures/fig6unc_soil_uncertainty.pdf", "spread and area-of-applicability companions of Figs 6-7"),
     ("data_derived/sites/consistency.csv", "checks of whether the printed numbers can hold together"),
     ("paper/tables/tab9_exposure.csv", "Table 9 beside the exposure factors the paper's own results imply"),
-    ("data_derived/risk_uncertainty/mc_summary.csv", "Monte Carlo HI/TCR per site: percentiles, P(HI > 1), P(TCR > 1e-4)"),
-    ("data_derived/risk_uncertainty/bayes_posterior.csv", "Bayesian calibration (PyMC) of the exposure factors to the printed soil HI/CR"),
+    ("data_derived/uncertainty/mc_summary.csv", "Monte Carlo HI/TCR per site: percentiles, P(HI > 1), P(TCR > 1e-4)"),
+    ("data_derived/uncertainty/bayes_posterior.csv", "Bayesian calibration (PyMC) of the exposure factors to the printed soil HI/CR"),
     ("figures/figU1_risk_montecarlo.pdf", "probabilistic HI/TCR per site (Figs U1-U3)"),
 ]
 
@@ -93,62 +96,34 @@ def load_elements(path: Path | str = ELEMENTS, rep: Reported | None = None) -> l
     return els
 
 
-def classify(verdict: str, basis: str = "") -> str:
-    """The class of a verdict string written by any of the audits."""
-    v = str(verdict)
-    if not v or v == "nan":
-        return "not audited"
-    if "by coincidence" in v:
-        return "agrees by coincidence"
-    if v.startswith("cannot be reproduced"):
-        return "cannot be reproduced"
-    if v.startswith("reproduced within 3"):
-        return "within 3 %"
-    if v.startswith(("reproduced", "consistent")):
-        return "reproduced by construction" if str(basis).startswith("by construction") else "reproduced"
-    if v.startswith("differs"):
-        return "differs"
-    return "not audited"
-
-
-def _audit_rows(risk_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]:
+def _audit_rows(reference_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]:
     frames, used, statuses = [], [], []
+    cols = ["reported_id", "reproduced", "verdict", "verdict_class", "basis"]
     for name in AUDITS:
-        f = paths.AUDIT / name
+        f = paths.audit_file(name)
         if not f.exists():
             continue
-        a = pd.read_csv(f, comment="#")
+        a = check_audit(pd.read_csv(f, comment="#"), str(f))
         used.append(f)
-        if "data_status" in a.columns:
-            statuses += [s for s in a.data_status.dropna().unique()]
-        if name == "risk.csv":
-            a = a[a.profile == risk_profile].assign(basis=f"profile {risk_profile}")
-        if name == "exposure.csv":
-            a = a.assign(reported_id=a.reported_id.str.split(";")).explode("reported_id")
-            a = a.rename(columns={"verdict_this_study": "verdict"}).assign(
-                reproduced=a.paper_reproducing, basis="implied by the paper's soil HI/CR (calibration)")
+        statuses += [s for s in a.data_status.dropna().unique()]
+        if "profile" in a.columns:
+            a = a[a.profile == reference_profile]
         a = a[a.reported_id.notna()]
-        if "reproduced" not in a.columns:      # map audits: class shares in ours_pct, text numbers in ours
-            a = a.assign(reproduced=a.get("ours_pct", pd.Series(index=a.index, dtype=float)).fillna(
-                a.get("ours", pd.Series(index=a.index, dtype=float))))
-        if "basis" not in a.columns:
-            a = a.assign(basis="")
-        frames.append(a[["reported_id", "reproduced", "verdict", "basis"]].assign(audit=f"paper/audit/{name}"))
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["reported_id", "reproduced", "verdict", "basis", "audit"])
+        frames.append(a[cols].assign(audit=f"paper/audit/{name}"))
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*cols, "audit"])
     return rows, used, statuses
 
 
-def collect_numbers(rep: Reported, risk_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]:
+def collect_numbers(rep: Reported, reference_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]:
     """Every printed number beside its reproduction (first audit that checks it) and a verdict class."""
     cat = rep.frame()[["id", "locator", "quantity", "medium", "group", "metal", "site", "stat", "value", "unit"]]
     cat = cat.rename(columns={"id": "reported_id", "value": "reported"})
-    rows, used, statuses = _audit_rows(risk_profile)
+    rows, used, statuses = _audit_rows(reference_profile)
     n_audits = rows.groupby("reported_id").size().rename("n_audits")
     first = rows.drop_duplicates("reported_id", keep="first")
     out = cat.merge(first, on="reported_id", how="left").merge(n_audits, on="reported_id", how="left")
     out["n_audits"] = out.n_audits.fillna(0).astype(int)
-    out["class"] = [classify(v, b) for v, b in zip(out.verdict.fillna(""), out.basis.fillna(""))]
+    out["class"] = out.pop("verdict_class").fillna("not audited")
     for prefix, why in {**NOT_COMPUTABLE, **INPUTS}.items():
         hit = (out["class"] == "not audited") & out.locator.str.startswith(prefix)
         out.loc[hit, "class"] = "not computable" if prefix in NOT_COMPUTABLE else "input"
@@ -196,11 +171,11 @@ def _element_verdict(e: Element, sub: pd.DataFrame, have: bool) -> str:
     return "mixed: " + ", ".join(parts)
 
 
-def element_rows(elements: list[Element], numbers: pd.DataFrame, root: Path = paths.ROOT) -> pd.DataFrame:
+def element_rows(elements: list[Element], numbers: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for e in elements:
         sub = numbers[numbers.locator.isin(e.locators)]
-        have = all((root / o).exists() for o in e.outputs)
+        have = all(paths.output(o).exists() for o in e.outputs)
         rows.append({"element": e.element, "caption": e.caption, "role": e.role,
                      "outputs": ";".join(e.outputs), "built": have if e.outputs else None,
                      "make": f"make {e.make}" if e.make else "", "printed_numbers": len(sub),
@@ -208,24 +183,18 @@ def element_rows(elements: list[Element], numbers: pd.DataFrame, root: Path = pa
     return pd.DataFrame(rows)
 
 
-def _md_table(header: list[str], rows: list[list]) -> list[str]:
-    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")   # noqa: E731
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
-        "| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
-
-
 def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
     """Write paper/audit/numbers.csv, paper/audit/elements.csv and paper/REPORT.md."""
     elements = load_elements(rep=rep)
-    numbers, used, statuses = collect_numbers(rep, params.figures.risk_profile)
-    site_status = [pd.read_csv(paths.SITES / f"{m}.csv", comment="#").data_status.iloc[0]
-                   for m in ("soil", "water") if (paths.SITES / f"{m}.csv").exists()]
+    numbers, used, statuses = collect_numbers(rep, params.risk.reference_profile)
+    site_status = [pd.read_csv(paths.site_table(m), comment="#").data_status.iloc[0]
+                   for m in ("soil", "water") if paths.site_table(m).exists()]
     status = combine_status(*(site_status + statuses)) if site_status + statuses else "real"
-    prov = make_provenance(script, params_hash(params), [*used, paths.REPORTED, ELEMENTS], status,
+    prov = make_provenance(script, section_hash(params, "risk"), [*used, paths.REPORTED, ELEMENTS], status,
                            note="reproduction report: every printed number and element with its verdict")
     els = element_rows(elements, numbers)
-    f_num = write_table(numbers, paths.AUDIT / "numbers.csv", prov, float_format="%.6g")
-    f_el = write_table(els, paths.AUDIT / "elements.csv", prov)
+    f_num = write_table(numbers, paths.audit_file("numbers.csv"), prov, float_format="%.6g")
+    f_el = write_table(els, paths.audit_file("elements.csv"), prov)
 
     total = _counts(numbers)
     lines = ["# Reproduction report", "",
@@ -239,11 +208,11 @@ def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
              "A number is *reproduced* within 1 % (shares: the same whole number of sites; map classes: 1 "
              "percentage point); *reproduced by construction* means the reconstruction was fitted to it.", "",
              f"## The {len(numbers)} printed numbers", "",
-             *_md_table(["class", "numbers"], [[k, v] for k, v in total.items() if v]), "",
-             f"Risk numbers are read under the profile drawn in Figs 9-15, `{params.figures.risk_profile}`; "
+             *md_table(["class", "numbers"], [[k, v] for k, v in total.items() if v]), "",
+             f"Risk numbers are read under the profile drawn in Figs 9-15, `{params.risk.reference_profile}`; "
              "`paper/audit/risk.md` has every profile. Every number: `paper/audit/numbers.csv`.", "",
              "## Tables and figures", ""]
-    lines += _md_table(["element", "what", "rebuild", "printed numbers", "verdict"],
+    lines += md_table(["element", "what", "rebuild", "printed numbers", "verdict"],
                        [[r.element, r.caption, f"`{r.make}`" if r.make else "-", r.printed_numbers, r.verdict]
                         for r in els.itertuples()])
     lines += ["", "## Printed numbers by place in the paper", ""]
@@ -251,7 +220,7 @@ def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
     for loc, sub in numbers.groupby("locator", sort=False):
         c = _counts(sub)
         by_loc.append([loc, len(sub), *[c[k] or "" for k in CLASSES]])
-    lines += _md_table(["locator", "printed", *CLASSES], by_loc)
+    lines += md_table(["locator", "printed", *CLASSES], by_loc)
     missing = numbers[numbers["class"] == "not audited"]
     lines += ["", f"## Numbers no audit checks yet ({len(missing)})", "",
               "Printed but not (yet) compared with a computation; most are study-area facts, method "
@@ -260,11 +229,11 @@ def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
         lines.append(f"* **{loc}** ({len(sub)}): " + ", ".join(f"`{q}`" for q in dict.fromkeys(sub.quantity)))
     lines += ["", "## Beyond the paper", "", "What a careful review needs and the paper does not have:", ""]
     for path, what in EXTRAS:
-        mark = "" if (paths.ROOT / path).exists() else " (not built yet)"
+        mark = "" if paths.output(path).exists() else " (not built yet)"
         lines.append(f"* `{path}`{mark}: {what}")
     lines += ["", "## Detailed audits", ""] + [f"* `paper/audit/{u.name}`: {AUDITS[u.name]}"
                                                for u in used]
     lines += ["* `paper/audit/rf_validation.md`: leave-one-site-out, y-randomisation null, leave-region-out",
               "* `data_derived/sites/consistency.csv`: printed numbers that contradict each other"]
-    f_md = atomic_write_text(paths.PAPER / "REPORT.md", "\n".join(lines) + "\n")
+    f_md = atomic_write_text(paths.REPORT, "\n".join(lines) + "\n")
     return [f_num, f_el, f_md]

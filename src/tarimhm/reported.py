@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from . import paths
 from ._errors import ReportedError, format_pydantic
 from .config import load_yaml
+from .domain import METALS
 
-__all__ = ["Record", "Reported", "load", "METALS"]
+__all__ = ["Record", "Reported", "load", "backgrounds", "standards"]
 
-METALS: tuple[str, ...] = ("As", "Cd", "Pb", "Cu", "Zn")
 _METAL_OK = re.compile(r"^(As|Cd|Pb|Cu|Zn|all)(-(As|Cd|Pb|Cu|Zn))?$")
 Medium = Literal["soil", "water", "none"]
 Group = Literal["child", "adult", "none"]
@@ -235,3 +235,14 @@ def _load(path: Path) -> Reported:
     except ValidationError as exc:
         raise ReportedError(format_pydantic(path, exc)) from None
     return Reported(_flatten(path, f), f.splits, f.errata, f.paper, path)
+
+
+def backgrounds(rep: Reported) -> dict[str, float]:
+    """Xinjiang soil background per metal (Table 1, mg/kg): the reference of Igeo (Eq. 13)."""
+    return {m: rep.value(locator="Table 1", quantity="background", metal=m) for m in METALS}
+
+
+def standards(rep: Reported) -> dict[str, dict[str, float]]:
+    """GB 3838-2002 surface-water standards per class ('III', 'V') and metal (Table 1, µg/L)."""
+    return {c: {m: rep.value(locator="Table 1", quantity=f"standard_{c}", metal=m) for m in METALS}
+            for c in ("III", "V")}

@@ -7,14 +7,11 @@ import rasterio
 from pyproj import CRS, Transformer
 from rasterio.windows import Window
 
-from .._errors import TarimHMError
+from .._errors import ImageryError
 from .grid import BANDS
 
 __all__ = ["site_spectra", "ImageryError"]
 
-
-class ImageryError(TarimHMError, ValueError):
-    """A raster is unusable (CRS, bands, dtype) or a site falls outside it."""
 
 
 def _window_mean(a: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -99,6 +99,7 @@ def build_real_mosaic(path, grid: Grid, items: list, cfg: StacConfig, prov: Prov
     """Write the composite block by block (resumable). ``stop_after`` simulates an interruption
     after that many new blocks (tests); the function then returns None and the partial files stay."""
     from rasterio.features import rasterize
+
     from .. import geo
     path = Path(path)
     part, log = path.with_suffix(".partial.tif"), path.with_suffix(".partial.json")
@@ -132,6 +133,7 @@ def build_real_mosaic(path, grid: Grid, items: list, cfg: StacConfig, prov: Prov
             log.write_text(json.dumps({"done": sorted(done)}))
     # rewrite in canonical block order: a resumed run then has the same bytes as a one-shot run
     from rasterio.shutil import copy as rio_copy
+
     from ..provenance import atomic_path
     with atomic_path(path) as tmp:
         rio_copy(part, tmp, driver="GTiff", tiled=True, blockxsize=256, blockysize=256, compress="deflate",

@@ -1,4 +1,4 @@
-"""Stage 06: the mosaic (surrogate offline) and the paired training table of site spectra."""
+"""Stage 050: the mosaic (surrogate offline) and the paired training table of site spectra."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,46 +6,44 @@ from pathlib import Path
 import pandas as pd
 
 from .. import geo, paths
-from ..config import Params, params_hash
+from ..config import Params, section_hash
+from ..domain import MEDIA, METALS
 from ..provenance import combine_status, make_provenance, write_table
-from ..sites import METALS, load_sites, site_table_source
+from ..sitetable import load_sites, site_table_source
 from .grid import BANDS, basin_grid
 from .sites import site_spectra
 from .stac import StacConfig, build_real_mosaic, search_items
 from .surrogate import build_masks, build_surrogate
 
-__all__ = ["run_imagery", "mosaic_path"]
-
-
-def mosaic_path(res: float, source: str = "surrogate") -> Path:
-    return paths.DATA_DERIVED / "imagery" / f"{'surrogate' if source == 'surrogate' else 's2l2a'}_{int(res)}m.tif"
+__all__ = ["run_imagery"]
 
 
 def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataFrame:
     ip = params.imagery
     grid = basin_grid(ip.resolution_m)
-    mpath = mosaic_path(ip.resolution_m, ip.source)
+    mpath = paths.mosaic(ip.resolution_m, ip.source)
+    phash = section_hash(params, "imagery")
     geo_in = [geo.geo_path(k) for k in ("basin", "rivers", "lakes", "dem")]
     if ip.source == "stac":
         cfg = StacConfig(endpoint=ip.stac_endpoint, collection=ip.stac_collection, datetime=ip.stac_datetime,
                          max_cloud=ip.stac_max_cloud)
         items = search_items(cfg, geo.basin().bounds)
-        prov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "real",
+        prov = make_provenance(script, phash, [paths.PARAMS, *geo_in], "real",
                                note=f"Sentinel-2 L2A median composite of {len(items)} scenes from {ip.stac_endpoint}")
         build_real_mosaic(mpath, grid, items, cfg, prov, tile=ip.tile, progress=progress)
         status = "real"
     else:
-        prov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "surrogate",
+        prov = make_provenance(script, phash, [paths.PARAMS, *geo_in], "surrogate",
                                note=f"surrogate Sentinel-2 mosaic at {ip.resolution_m:g} m (not imagery)")
         build_surrogate(mpath, grid, ip.seed, prov, tile=ip.tile, progress=progress, workers=ip.workers)
         status = "surrogate"
-    mprov = make_provenance(script, params_hash(params), [paths.PARAMS, *geo_in], "real",
+    mprov = make_provenance(script, phash, [paths.PARAMS, *geo_in], "real",
                             note="masks from real geography (basin, Natural Earth lakes/rivers, DEM snow line)")
     classes = str(mpath).replace(".tif", "_classes.tif") if ip.source == "surrogate" else None
-    build_masks(paths.DATA_DERIVED / "imagery" / f"masks_{int(ip.resolution_m)}m.tif", grid, mprov, tile=ip.tile,
+    build_masks(paths.masks(ip.resolution_m), grid, mprov, tile=ip.tile,
                 progress=progress, classes_path=classes, workers=ip.workers)
     rows = []
-    for med in ("soil", "water"):
+    for med in MEDIA:
         sites = load_sites(med)
         spec = site_spectra(mpath, sites)
         t = sites[["site_id", "medium", *METALS, "unit", "data_status"]].merge(spec, on="site_id")
@@ -56,7 +54,7 @@ def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataF
     table = pd.concat(rows, ignore_index=True)[["site_id", "medium", *BANDS, *METALS, "unit",
                                                 "concentration_status", "spectra_status", "data_status"]]
     ins = [mpath] + [site_table_source(m) for m in ("soil", "water")]
-    prov_t = make_provenance(script, params_hash(params), ins, combine_status(*table.data_status),
+    prov_t = make_provenance(script, phash, ins, combine_status(*table.data_status),
                              note="training table: 3x3-window mean reflectance, bilinear at the site")
-    write_table(table, paths.DATA_DERIVED / "imagery" / "training_table.csv", prov_t, float_format="%.6g")
+    write_table(table, paths.training_table(), prov_t, float_format="%.6g")
     return table

@@ -28,7 +28,7 @@ from .. import geo
 from ..provenance import Provenance, atomic_path, write_sidecar
 from .grid import BANDS, Grid, paper_crs, to_paper_crs
 
-__all__ = ["CLASSES", "SPECTRA", "MASK_BITS", "classify_block", "masks_from_classes", "surrogate_block",
+__all__ = ["CLASSES", "SPECTRA", "MASK_BITS", "elevation", "classify_block", "masks_from_classes", "surrogate_block",
            "build_surrogate", "build_masks"]
 
 #: bits of the mask raster: inside the basin, large open water (lakes, river channels), snow/ice
@@ -81,7 +81,7 @@ def _burn(geom, transform, shape_hw):
     return rasterize([(geom, 1)], out_shape=shape_hw, transform=transform, fill=0, dtype="uint8").astype(bool)
 
 
-def _elevation(grid: Grid, r, c, h, w):
+def elevation(grid: Grid, r, c, h, w):
     from pyproj import Transformer
     x, y = grid.centres(r, c, h, w)
     lon, lat = Transformer.from_crs(paper_crs(), "EPSG:4326", always_xy=True).transform(x, y)
@@ -92,7 +92,7 @@ def classify_block(grid: Grid, r: int, c: int, h: int, w: int) -> np.ndarray:
     """Land-cover class (uint8, see CLASSES) of a block of the grid."""
     L = _layers()
     t = grid.block_transform(r, c)
-    elev, _, _ = _elevation(grid, r, c, h, w)
+    elev, _, _ = elevation(grid, r, c, h, w)
     inside = _burn(L["basin"], t, (h, w))
     cls = np.full((h, w), 5, np.uint8)
     cls[_burn(L["desert"], t, (h, w))] = 4

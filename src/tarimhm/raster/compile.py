@@ -30,7 +30,19 @@ from . import kernels
 __all__ = ["REFLECTANCE_SCALE", "NODATA_DN", "forest_arrays", "dn_to_reflectance", "CompiledModel",
            "compile_model", "reference_mean_var", "DIModel", "compile_di", "OUTPUTS"]
 
-from ..rf.export import forest_arrays  # noqa: E402  (re-exported: pipeline -> node arrays)
+
+def forest_arrays(pipe) -> dict:
+    """Node arrays of a fitted scaler+forest pipeline (trees concatenated; ``offsets`` = tree starts)."""
+    sc, rf = pipe.named_steps["scale"], pipe.named_steps["rf"]
+    trees = [t.tree_ for t in rf.estimators_]
+    return {"scale_min": sc.min_, "scale_scale": sc.scale_,
+            "left": np.concatenate([t.children_left for t in trees]),
+            "right": np.concatenate([t.children_right for t in trees]),
+            "feature": np.concatenate([t.feature for t in trees]),
+            "threshold": np.concatenate([t.threshold for t in trees]),
+            "value": np.concatenate([t.value[:, 0, 0] for t in trees]),
+            "offsets": np.concatenate([[0], np.cumsum([t.node_count for t in trees])]).astype(np.int64)}
+
 
 REFLECTANCE_SCALE = 1e-4       # DN = 10000 x reflectance (Sentinel-2 L2A, baseline-harmonised)
 NODATA_DN = 0

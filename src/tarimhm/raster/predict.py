@@ -20,7 +20,6 @@ final files, in canonical tile order, so resumed and one-shot runs give identica
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -128,7 +127,6 @@ def process_tile(spec: MapSpec, r: int, c: int, h: int, w: int) -> dict:
     dis = np.empty((len(spec.metals), h, w), np.float32)
     aoa = np.empty((len(spec.metals), h, w), np.uint8)
     stats = {"empty": False, "metals": {}}
-    inner = (slice(HALO, -HALO), slice(HALO, -HALO))
     for i, (metal, cpath, edges) in enumerate(zip(spec.metals, spec.compiled, spec.edges)):
         ta = time.perf_counter()
         cm, dm, meta = _model(cpath)

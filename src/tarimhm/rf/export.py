@@ -14,23 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from ..provenance import atomic_path
+from ..raster.compile import forest_arrays
 
 __all__ = ["forest_arrays", "save_forest", "load_forest", "predict_exported", "save_loo", "load_loo"]
 
 _KEYS = ("scale_min", "scale_scale", "left", "right", "feature", "threshold", "value", "offsets")
-
-
-def forest_arrays(pipe) -> dict:
-    """Node arrays of a fitted scaler+forest pipeline (trees concatenated; ``offsets`` = tree starts)."""
-    sc, rf = pipe.named_steps["scale"], pipe.named_steps["rf"]
-    trees = [t.tree_ for t in rf.estimators_]
-    return {"scale_min": sc.min_, "scale_scale": sc.scale_,
-            "left": np.concatenate([t.children_left for t in trees]),
-            "right": np.concatenate([t.children_right for t in trees]),
-            "feature": np.concatenate([t.feature for t in trees]),
-            "threshold": np.concatenate([t.threshold for t in trees]),
-            "value": np.concatenate([t.value[:, 0, 0] for t in trees]),
-            "offsets": np.concatenate([[0], np.cumsum([t.node_count for t in trees])]).astype(np.int64)}
 
 
 def _savez(path: Path, arrays: dict) -> None:

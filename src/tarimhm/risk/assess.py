@@ -8,19 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..domain import GROUPS, METALS, PATHWAYS
 from . import equations as eq
 from .indices import hpi, igeo
 from .profiles import Profile
 
-__all__ = ["soil_risk", "water_risk", "soil_terms", "water_terms", "hi_tcr", "site_summary", "soil_indices", "water_indices",
-           "METALS", "PATHWAYS"]
-
-METALS = ("As", "Cd", "Pb", "Cu", "Zn")
-PATHWAYS = ("ingestion", "inhalation", "dermal")
-GROUPS = ("child", "adult")
+__all__ = ["soil_risk", "water_risk", "soil_terms", "water_terms", "hi_tcr", "site_summary", "soil_indices",
+           "water_indices", "concentrations"]
 
 
-def _conc(sites: pd.DataFrame) -> np.ndarray:
+def concentrations(sites: pd.DataFrame) -> np.ndarray:
     missing = [m for m in METALS if m not in sites.columns]
     if missing:
         raise ValueError(f"site table lacks column(s) {missing}")
@@ -89,7 +86,7 @@ def water_terms(c: np.ndarray, prof: Profile, group: str, over: dict | None = No
 
 def soil_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
     """HQ and CR by site, group, metal and pathway for soil (Eqs 5-10)."""
-    c = _conc(sites)
+    c = concentrations(sites)
     rows = []
     for g in GROUPS:
         terms = soil_terms(c, prof, g)
@@ -109,7 +106,7 @@ def soil_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
 
 def water_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
     """HQ and CR by site, group and metal for drinking water (Eqs 8, 11-12; ingestion only)."""
-    c = _conc(sites)
+    c = concentrations(sites)
     rows = []
     for g in GROUPS:
         hq, cr = water_terms(c, prof, g)
@@ -142,7 +139,7 @@ def site_summary(long: pd.DataFrame) -> pd.DataFrame:
 
 def soil_indices(sites: pd.DataFrame, background: dict[str, float], k: float = 1.5) -> pd.DataFrame:
     """Igeo per soil site and metal (Eq. 13)."""
-    c = _conc(sites)
+    c = concentrations(sites)
     ig = igeo(c, np.array([background[m] for m in METALS]), k)
     df = pd.DataFrame(ig, columns=list(METALS))
     df.insert(0, "site_id", sites["site_id"].to_numpy())
@@ -152,7 +149,7 @@ def soil_indices(sites: pd.DataFrame, background: dict[str, float], k: float = 1
 def water_indices(sites: pd.DataFrame, standards: dict[str, dict[str, float]], form: str = "normalised",
                   ideal: float = 0.0) -> pd.DataFrame:
     """HPI per water site for each set of standards (Eq. 14)."""
-    c = _conc(sites)
+    c = concentrations(sites)
     out = pd.DataFrame({"site_id": sites["site_id"].to_numpy()})
     for name, s in standards.items():
         out[f"HPI_{name}"] = hpi(c, np.array([s[m] for m in METALS]), ideal=ideal, form=form)

@@ -8,40 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..reported import Reported
-from .assess import METALS, site_summary, soil_indices, soil_risk, water_indices, water_risk
-from .profiles import Profile
+from ..audit import differs, not_audited, reproduced, share_verdict, verdict
+from ..domain import METALS, WATER_CARCINOGENS
+from ..reported import Reported, backgrounds, standards
+from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
+from .profiles import Profile, load_profile
 
-__all__ = ["audit_profile", "water_checks", "verdict", "share_verdict", "standards", "backgrounds"]
-
-
-def verdict(reported: float, reproduced: float, tol: float = 0.01) -> str:
-    if not np.isfinite(reproduced):
-        return "cannot be reproduced"
-    if reported == 0:
-        return "reproduced" if abs(reproduced) < 1e-12 else f"differs (reproduced {reproduced:.3g}, reported 0)"
-    r = reproduced / reported - 1
-    if abs(r) <= tol:
-        return "reproduced"
-    if abs(r) <= 3 * tol:
-        return "reproduced within 3 %"
-    return f"differs by {100 * r:+.0f} %"
-
-
-def backgrounds(rep: Reported) -> dict[str, float]:
-    return {m: rep.value(locator="Table 1", quantity="background", metal=m) for m in METALS}
-
-
-def standards(rep: Reported) -> dict[str, dict[str, float]]:
-    return {c: {m: rep.value(locator="Table 1", quantity=f"standard_{c}", metal=m) for m in METALS}
-            for c in ("III", "V")}
-
-
-def share_verdict(reported: float, reproduced: float, n_sites: int) -> str:
-    """Verdict for a share of sites (%), compared as whole site counts."""
-    if round(reproduced * n_sites / 100) == round(reported * n_sites / 100):
-        return "reproduced"
-    return f"differs ({reproduced * n_sites / 100:.0f} vs {reported * n_sites / 100:.1f} of {n_sites} sites)"
+__all__ = ["audit_profile", "water_checks", "table9", "exposure_audit", "EXPLANATIONS", "TABLE9_ROWS"]
 
 
 def _row(rec, profile, value, method, n_sites=None):
@@ -49,8 +22,9 @@ def _row(rec, profile, value, method, n_sites=None):
     return {"reported_id": rec.id, "locator": rec.locator, "quantity": rec.quantity, "medium": rec.medium,
             "group": rec.group, "metal": rec.metal, "site": rec.site, "stat": rec.stat, "reported": rec.value,
             "profile": profile, "reproduced": value,
-            "ratio": value / rec.value if rec.value else np.nan, "verdict": v,
-            "method": method, "explanation": "" if v == "reproduced" else EXPLANATIONS.get(rec.quantity, "")}
+            "ratio": value / rec.value if rec.value else np.nan, "verdict": v.text,
+            "method": method, "explanation": "" if v.text == "reproduced" else EXPLANATIONS.get(rec.quantity, ""),
+            "verdict_class": v.cls, "basis": f"profile {profile}"}
 
 
 def _agg(s: pd.Series, stat: str) -> float:
@@ -171,7 +145,7 @@ def water_checks(rep: Reported, profiles: list[Profile], water: pd.DataFrame) ->
     for prof in profiles:
         wl = water_risk(water, prof)
         ws = site_summary(wl)
-        for m in ("As", "Cd", "Pb"):
+        for m in WATER_CARCINOGENS:
             rc = rep.value(locator="Sect. 3.4.3 ¶1", quantity="cr", group="child", metal=m, stat="max")
             ra = rep.value(locator="Sect. 3.4.3 ¶1", quantity="cr", group="adult", metal=m, stat="max")
             pc = ws.loc[ws.group == "child", f"CR_{m}"].max()
@@ -186,4 +160,114 @@ def water_checks(rep: Reported, profiles: list[Profile], water: pd.DataFrame) ->
                 rows.append({"profile": prof.name, "metal": m, "check": f"implied CSF ({g}, max CR)",
                              "reported": implied, "reproduced": csf,
                              "note": "slope factor that would turn the reproduced max CR into the reported one"})
+    return pd.DataFrame(rows)
+
+
+# ---- Table 9: the exposure factors the paper prints beside those the profiles use --------------------
+# Three questions per printed cell (parameter x child/adult x column):
+# * paper_as_stated / usepa_default / china_xinjiang must carry the printed value (or, for the local
+#   column's ranges, a value inside the range): a typing check of the profiles.
+# * paper_reproducing is what the paper's own soil HI/CR ranges imply (calibration of stage 030,
+#   printed numbers only). Where it differs from the "this study" column the paper's results were not
+#   computed with the factors its Table 9 states: a finding, reported, never corrected.
+# Built from parameter files and printed numbers only, so its data status is ``real``.
+
+# Table 9 row -> (profile key, printed unit)
+TABLE9_ROWS = {"body_weight": ("BW", "kg"), "water_ingestion_rate": ("IRw", "L/day"),
+        "soil_ingestion_rate": ("IngR", "mg/day"), "exposure_duration": ("ED", "years"),
+        "skin_adherence": ("AF", "mg/cm2")}
+LABEL = {"body_weight": "Body weight", "water_ingestion_rate": "Water ingestion rate",
+         "soil_ingestion_rate": "Soil ingestion rate", "exposure_duration": "Exposure duration",
+         "skin_adherence": "Skin adherence factor"}
+# printed column (id prefix in reported.yaml) -> the profile that should carry it
+TABLE9_COLUMNS = {"this_study": "paper_as_stated", "usepa_default": "usepa_default", "china_xinjiang": "china_xinjiang"}
+CALIBRATED = "paper_reproducing"
+
+
+def _value(prof: Profile, quantity: str, group: str) -> float | None:
+    """The value a profile actually uses; None when the factor does not enter its equations."""
+    key = TABLE9_ROWS[quantity][0]
+    if key == "AF" and not prof.options.dermal_af:
+        return None
+    return float(getattr(prof.groups[group], key).value)
+
+
+def _records(rep: Reported, column: str, quantity: str, group: str):
+    return [r for r in rep.find(locator="Table 9", quantity=quantity, group=group) if r.id.startswith(f"tab9:{column}.")]
+
+
+def _printed(rep: Reported, column: str, quantity: str, group: str) -> tuple[float, float] | None:
+    recs = _records(rep, column, quantity, group)
+    if not recs:
+        return None
+    vals = {r.stat: r.value for r in recs}
+    if "value" in vals:
+        return vals["value"], vals["value"]
+    return vals["min"], vals["max"]
+
+
+def _fmt(lo_hi: tuple[float, float] | None) -> str:
+    if lo_hi is None:
+        return "-"
+    lo, hi = lo_hi
+    return f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}"
+
+
+def table9(rep: Reported, profiles: dict[str, Profile] | None = None) -> pd.DataFrame:
+    """One row per Table 9 parameter and group: printed columns, profile values, verdicts."""
+    names = list(TABLE9_COLUMNS.values()) + [CALIBRATED]
+    profs = profiles or {n: load_profile(n) for n in names}
+    rows = []
+    for q, (key, unit) in TABLE9_ROWS.items():
+        for g in ("child", "adult"):
+            row = {"parameter": LABEL[q], "key": key, "group": g, "unit": unit}
+            checks = []
+            for col, pname in TABLE9_COLUMNS.items():
+                printed = _printed(rep, col, q, g)
+                used = _value(profs[pname], q, g)
+                row[f"paper_{col}"] = _fmt(printed)
+                row[pname] = used
+                if printed is None:
+                    continue
+                lo, hi = printed
+                if used is None:
+                    checks.append(f"{pname}: factor not used")
+                elif not lo - 1e-12 <= used <= hi + 1e-12:
+                    checks.append(f"{pname}: {used:g} is not the printed {_fmt(printed)}")
+            row["profiles_check"] = "; ".join(checks) or "profiles carry the printed values"
+            stated = _printed(rep, "this_study", q, g)
+            implied = _value(profs[CALIBRATED], q, g)
+            row[CALIBRATED] = implied
+            if q == "water_ingestion_rate":
+                v = not_audited("not tested: the calibration uses the soil HI/CR only")
+            elif implied is None:
+                v = differs(f"differs: the paper's soil HI/CR imply the dermal dose without {key} "
+                            "(Eq. 7 as printed), though Table 9 lists it")
+            elif stated is not None and abs(implied - stated[0]) <= 1e-9 * max(1.0, abs(stated[0])):
+                v = reproduced("consistent with the paper's soil HI/CR")
+            else:
+                text = (f"differs by {100 * (implied / stated[0] - 1):+.0f} %: the paper's soil HI/CR imply "
+                        f"{implied:g} {unit}, Table 9 states {stated[0]:g}")
+                if key == "BW":
+                    text += (" (a factor common to all 28 endpoints: it could equally be the exposure "
+                             "frequency or the concentration level)")
+                v = differs(text)
+            row["verdict_this_study"] = v.text
+            row["verdict_class"] = v.cls
+            row["reported_id"] = ";".join(r.id for r in _records(rep, "this_study", q, g))
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def exposure_audit(rep: Reported, t9: pd.DataFrame) -> pd.DataFrame:
+    """Table 9 in the audit row schema: one row per printed "this study" value, the implied value beside it."""
+    rows = []
+    for r in t9.itertuples(index=False):
+        for rid in str(r.reported_id).split(";"):
+            if not rid:
+                continue
+            rows.append({"reported_id": rid, "parameter": r.parameter, "key": r.key, "group": r.group,
+                         "unit": r.unit, "reported": rep[rid].value, "reproduced": r.paper_reproducing,
+                         "verdict": r.verdict_this_study, "verdict_class": r.verdict_class,
+                         "basis": "implied by the paper's soil HI/CR (calibration)", "data_status": "real"})
     return pd.DataFrame(rows)

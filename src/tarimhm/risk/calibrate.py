@@ -24,14 +24,15 @@ import pandas as pd
 
 from .. import paths
 from ..config import load_yaml
+from ..domain import METALS
 from ..reported import Reported
-from .assess import METALS, soil_risk
+from .assess import soil_risk
 from .indices import igeo_inverse
-from .profiles import Profile, _merge, _resolve
+from .profiles import Profile, merge, resolve
 
 __all__ = ["soil_endpoints", "extreme_sites", "evaluate_profile", "calibrate", "GRID_PATH"]
 
-GRID_PATH = paths.ANALYSIS / "calibration_grid.yaml"
+GRID_PATH = paths.CALIBRATION_GRID
 
 
 def soil_endpoints(rep: Reported) -> pd.DataFrame:
@@ -74,13 +75,13 @@ def evaluate_profile(prof: Profile, sites: pd.DataFrame, endpoints: pd.DataFrame
 
 def _grid(path: Path):
     g = load_yaml(path)
-    base = _resolve(paths.PROFILES / f"{g['base']}.yaml")
+    base = resolve(paths.PROFILES / f"{g['base']}.yaml")
     axes = g["axes"]
     names = list(axes)
     for combo in itertools.product(*(list(axes[a]) for a in names)):
         d = base
         for a, o in zip(names, combo):
-            d = _merge(d, axes[a][o] or {})
+            d = merge(d, axes[a][o] or {})
         yield dict(zip(names, combo)), d
 
 

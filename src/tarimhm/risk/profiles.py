@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .. import paths
 from .._errors import ConfigError, format_pydantic
 from ..config import load_yaml
+from ..domain import METALS
 
-__all__ = ["Profile", "load_profile", "list_profiles", "GROUP_UNITS", "TOX_UNITS"]
+__all__ = ["Profile", "load_profile", "list_profiles", "merge", "resolve", "GROUP_UNITS", "TOX_UNITS"]
 
-METALS = ("As", "Cd", "Pb", "Cu", "Zn")
 GROUP_UNITS = {"BW": "kg", "ED": "y", "EF": "d/y", "IngR": "mg/d", "InhR": "m3/d", "SA": "cm2",
                "AF": "mg/cm2", "IRw": "L/d"}
 CONST_UNITS = {"PEF": "m3/kg", "LT": "y"}
@@ -129,14 +129,14 @@ class Profile(BaseModel):
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+        out[k] = merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
     return out
 
 
-def _resolve(path: Path, seen=()) -> dict:
+def resolve(path: Path, seen=()) -> dict:
     data = load_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
@@ -146,7 +146,7 @@ def _resolve(path: Path, seen=()) -> dict:
         raise ConfigError(f"{path}: extends: circular chain {' -> '.join(seen + (parent,))}")
     if not ppath.exists():
         raise ConfigError(f"{path}: extends: no profile {parent!r} ({ppath} not found)")
-    return _merge(_resolve(ppath, seen + (parent,)), data)
+    return merge(resolve(ppath, seen + (parent,)), data)
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -155,7 +155,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not p.suffix:
         p = paths.PROFILES / f"{name_or_path}.yaml"
     try:
-        return Profile.model_validate(_resolve(p))
+        return Profile.model_validate(resolve(p))
     except ValidationError as exc:
         raise ConfigError(format_pydantic(p, exc)) from None
 

@@ -1,39 +1,49 @@
-"""Risk stages: deterministic risk per profile, calibration, audit (thin scripts call these)."""
+"""Risk stages: calibration (030), deterministic risk per profile (031), audit and Table 9 rows (032)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .. import paths
-from ..config import Params, params_hash
-from ..provenance import atomic_write_text, combine_status, make_provenance, write_json, write_table
-from ..reported import Reported
-from ..sites import load_sites, site_table_source
+from ..audit import write_audit
+from ..config import Params, params_hash, section_hash
+from ..provenance import atomic_write_text, make_provenance, write_json, write_table
+from ..reported import Reported, backgrounds, standards
+from ..sitetable import data_status, load_sites, site_table_source
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
-from .audit import audit_profile, backgrounds, standards, water_checks
+from .audit import CALIBRATED, TABLE9_COLUMNS, audit_profile, exposure_audit, table9, water_checks
 from .calibrate import GRID_PATH, calibrate
 from .profiles import Profile, list_profiles, load_profile
 
-__all__ = ["run_risk", "run_calibration", "run_audit", "risk_dir", "diff_table"]
-
-
-def risk_dir(profile: str) -> Path:
-    return paths.DATA_DERIVED / "risk" / profile
+__all__ = ["RiskResult", "compute", "run_risk", "run_calibration", "run_audit", "diff_table"]
 
 
 def _inputs(prof_path: Path) -> list[Path]:
     return [paths.REPORTED, paths.PARAMS, prof_path, *(site_table_source(m) for m in ("soil", "water"))]
 
 
-def compute(prof: Profile, rep: Reported, hpi_form: str):
+@dataclass(frozen=True)
+class RiskResult:
+    """Deterministic risk of the site tables under one profile."""
+    soil: pd.DataFrame        # site table used (soil)
+    water: pd.DataFrame       # site table used (water)
+    long: pd.DataFrame        # HQ and CR per site x group x metal x pathway
+    summary: pd.DataFrame     # per site and group: HI, TCR, per-metal HI and CR, exceedance flags
+    igeo: pd.DataFrame        # Eq. 13 per soil site and metal
+    hpi: pd.DataFrame         # Eq. 14 per river site
+    data_status: str
+
+
+def compute(prof: Profile, rep: Reported, hpi_form: str) -> RiskResult:
     soil, water = load_sites("soil"), load_sites("water")
     sl, wl = soil_risk(soil, prof), water_risk(water, prof)
     summary = pd.concat([site_summary(sl), site_summary(wl)], ignore_index=True)
     ig = soil_indices(soil, backgrounds(rep), rep.value(locator="Sect. 2.3.2", quantity="igeo_factor"))
     hp = water_indices(water, standards(rep), form=hpi_form)
-    status = combine_status(*soil.data_status, *water.data_status)
-    return soil, water, pd.concat([sl, wl], ignore_index=True), summary, ig, hp, status
+    return RiskResult(soil, water, pd.concat([sl, wl], ignore_index=True), summary, ig, hp,
+                      data_status(soil, water))
 
 
 def shares(long: pd.DataFrame) -> pd.DataFrame:
@@ -58,10 +68,11 @@ def exceedances(summary: pd.DataFrame) -> pd.DataFrame:
 def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -> Path:
     prof_path = Path(profile) if Path(profile).suffix else paths.PROFILES / f"{profile}.yaml"
     prof = load_profile(prof_path)
-    soil, water, long, summary, ig, hp, status = compute(prof, rep, params.reconstruction.hpi_form)
-    out = risk_dir(prof.name)
-    prov = make_provenance(script, params_hash(params) + ":" + prof.hash()[:16], _inputs(prof_path), status,
-                           note=f"profile {prof.name}")
+    res = compute(prof, rep, params.risk.hpi_form)
+    long, summary, ig, hp, status = res.long, res.summary, res.igeo, res.hpi, res.data_status
+    out = paths.risk_dir(prof.name)
+    prov = make_provenance(script, section_hash(params, "risk.hpi_form") + ":" + prof.hash()[:16],
+                           _inputs(prof_path), status, note=f"profile {prof.name}")
     write_table(long, out / "risk_long.csv", prov, float_format="%.6g")
     write_table(summary, out / "site_summary.csv", prov, float_format="%.6g")
     write_table(shares(long), out / "shares.csv", prov, float_format="%.4f")
@@ -74,11 +85,10 @@ def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -
 
 def run_calibration(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     df = calibrate(rep)
-    prov = make_provenance(script, params_hash(params), [paths.REPORTED, GRID_PATH,
-                                                          *sorted(paths.PROFILES.glob("*.yaml"))], "real",
+    prov = make_provenance(script, params_hash({}), [paths.REPORTED, GRID_PATH,
+                                                      *sorted(paths.PROFILES.glob("*.yaml"))], "real",
                            note="computed from reported numbers only (Igeo extremes and HI/CR ranges)")
-    out = paths.DATA_DERIVED / "risk" / "calibration.csv"
-    write_table(df, out, prov, float_format="%.6g")
+    write_table(df, paths.calibration(), prov, float_format="%.6g")
     return df
 
 
@@ -94,16 +104,24 @@ def diff_table(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -> pd
 def run_audit(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     soil, water = load_sites("soil"), load_sites("water")
     profs = [load_profile(n) for n in list_profiles()]
-    audit = pd.concat([audit_profile(rep, p, soil, water, params.reconstruction.hpi_form) for p in profs],
-                      ignore_index=True)
+    status = data_status(soil, water)
+    audit = pd.concat([audit_profile(rep, p, soil, water, params.risk.hpi_form) for p in profs],
+                      ignore_index=True).assign(data_status=status)
     wc = water_checks(rep, profs, water)
-    status = combine_status(*soil.data_status, *water.data_status)
-    prov = make_provenance(script, params_hash(params), _inputs(paths.PROFILES / "paper_as_stated.yaml") +
-                           sorted(paths.PROFILES.glob("*.yaml")), status)
-    write_table(audit, paths.AUDIT / "risk.csv", prov, float_format="%.6g")
-    write_table(wc, paths.AUDIT / "risk_water_checks.csv", prov, float_format="%.6g")
-    cal = pd.read_csv(paths.DATA_DERIVED / "risk" / "calibration.csv")
-    atomic_write_text(paths.AUDIT / "risk.md", _markdown(audit, wc, cal, status, prov))
+    prov = make_provenance(script, section_hash(params, "risk.hpi_form"),
+                           _inputs(paths.PROFILES / "paper_as_stated.yaml") + sorted(paths.PROFILES.glob("*.yaml")),
+                           status)
+    write_audit(audit, paths.audit_file("risk.csv"), prov)
+    write_table(wc, paths.audit_file("risk_water_checks.csv"), prov, float_format="%.6g")
+    cal = pd.read_csv(paths.require(paths.calibration(), "calibration"))
+    atomic_write_text(paths.audit_file("risk.md"), _markdown(audit, wc, cal, status, prov))
+    # Table 9 rows: printed exposure factors beside the profiles and the calibrated factors
+    t9_files = [paths.PROFILES / f"{n}.yaml" for n in [*TABLE9_COLUMNS.values(), CALIBRATED]]
+    t9_prov = make_provenance(script, params_hash({}), [*t9_files, paths.REPORTED], "real",
+                              note="Table 9: printed exposure factors beside the profiles and what the results imply")
+    t9 = table9(rep)
+    write_table(t9, paths.risk_dir() / "table9.csv", t9_prov, float_format="%.6g")
+    write_audit(exposure_audit(rep, t9), paths.audit_file("exposure.csv"), t9_prov)
     return audit
 
 

@@ -1,6 +1,5 @@
-"""Site concentration tables: schema, reconstruction from reported statistics, real-data slot."""
-from .schema import (COLUMNS, METALS, UNITS, read_site_table, validate_site_table, load_sites,
-                     site_table_path, site_table_source)
+"""Site tables S1-S10 / W1-W9: reconstruction from the reported statistics (or the user's real tables),
+the consistency checks of the printed numbers, site locations, the Sect. 2.1 audit and Fig. 1.
 
-__all__ = ["COLUMNS", "METALS", "UNITS", "read_site_table", "validate_site_table", "load_sites",
-           "site_table_path", "site_table_source"]
+The site-table contract itself (schema, loaders) is on the ground floor: :mod:`tarimhm.sitetable`.
+"""

@@ -10,17 +10,19 @@ that agree with other independent numbers win over a single summary sentence.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..reported import METALS, Reported
+from ..domain import METALS
+from ..reported import Reported
 from ..risk.indices import igeo_inverse
 from .targets import reported_loadings
 
-__all__ = ["Check", "run_checks", "checks_frame", "excluded_constraints", "conflict_map"]
+__all__ = ["Check", "CHECKS", "run_checks", "checks_frame", "excluded_constraints", "conflict_map"]
 
 
 @dataclass
@@ -51,12 +53,29 @@ def _graded(rel: float, tol: float) -> str:
     return "consistent" if rel <= tol else ("approximate" if rel <= 5 * tol else "contradiction")
 
 
-def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
-    out: list[Check] = []
-    k = rep.value(locator="Sect. 2.3.2", quantity="igeo_factor")
-    bg = {m: rep.value(locator="Table 1", quantity="background", metal=m) for m in METALS}
+def _igeo_factor(rep: Reported) -> float:
+    """Igeo factor k (Sect. 2.3.2)."""
+    return rep.value(locator="Sect. 2.3.2", quantity="igeo_factor")
 
-    # 1-2. ΣHMs mean vs the sum of the per-metal means
+
+def _backgrounds(rep: Reported) -> dict[str, float]:
+    """Soil background value of each metal (Table 1)."""
+    return {m: rep.value(locator="Table 1", quantity="background", metal=m) for m in METALS}
+
+
+def _hpi_w3_terms(rep: Reported) -> tuple[np.ndarray, np.ndarray, float, int, float]:
+    """Class III standards, weights 1/S, HPI(W3), Cd index and 100*W of the other metals (checks 3 and 3b)."""
+    s3 = np.array([rep.value(locator="Table 1", quantity="standard_III", metal=m) for m in METALS])
+    w = 1 / s3
+    h3 = rep.value(locator="Sect. 3.4.1 ¶3", quantity="hpi", site="W3", cls=3)
+    j = METALS.index("Cd")
+    others = 100 * (w.sum() - w[j])   # every other metal at its standard contributes 100*W
+    return s3, w, h3, j, others
+
+
+def _sum_vs_means(rep: Reported, tol_rel: float) -> list[Check]:
+    """1-2. ΣHMs mean vs the sum of the per-metal means."""
+    out: list[Check] = []
     for med in ("soil", "water"):
         s = sum(rep.value(locator="Sect. 3.1 ¶2", quantity="concentration", medium=med, metal=m) for m in METALS)
         r = rep.value(locator="Sect. 3.1 ¶1", quantity="sum_hm", medium=med, stat="mean", site=None)
@@ -68,13 +87,13 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
                          exclude=[] if ok else [f"{med}.sum.mean"],
                          resolution="" if ok else "the five metal means are printed individually and ordered "
                          "consistently in the text; the single ΣHMs mean is left out of the fit"))
+    return out
 
-    # 3. W3 HPI needs Cd above the class III standard
-    s3 = np.array([rep.value(locator="Table 1", quantity="standard_III", metal=m) for m in METALS])
-    w = 1 / s3
-    h3 = rep.value(locator="Sect. 3.4.1 ¶3", quantity="hpi", site="W3", cls=3)
-    j = METALS.index("Cd")
-    others = 100 * (w.sum() - w[j])   # every other metal at its standard contributes 100*W
+
+def _hpi_w3_vs_standard(rep: Reported, tol_rel: float) -> list[Check]:
+    """3. W3 HPI needs Cd above the class III standard."""
+    out: list[Check] = []
+    s3, w, h3, j, others = _hpi_w3_terms(rep)
     for form, total in (("normalised", h3 * w.sum()), ("unnormalised", h3)):
         cd_min = (total - others) * s3[j] / (100 * w[j])
         out.append(Check(f"water.hpi_W3_vs_standard.{form}", "Sect. 3.4.1 ¶3; Sect. 3.1 ¶3; Table 1",
@@ -87,8 +106,12 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
                          resolution="HPI at W3 (two printed values), the Cd mean and the Cd CR max/min ratio all "
                          "need Cd of about 20 µg/L at one site; the sentence 'all below the standards' is left "
                          "out of the fit for Cd" if form == "normalised" else ""))
+    return out
 
-    # 3b. HPI minimum + As and Cd max/min ratios (from the CR ranges) + As mean + HPI(W3)
+
+def _hpi_min_vs_ratios(rep: Reported, tol_rel: float) -> list[Check]:
+    """3b. HPI minimum + As and Cd max/min ratios (from the CR ranges) + As mean + HPI(W3)."""
+    s3, w, h3, j, others = _hpi_w3_terms(rep)
     hmin = rep.value(locator="Sect. 3.4.1 ¶3", quantity="hpi", stat="min")
     ratio = {}
     for m in ("As", "Cd"):
@@ -101,49 +124,56 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
     as_min_ub = (hmin * w.sum() - 100 * w[j] * cd_min_lb / s3[j]) * s3[ja] / (100 * w[ja])
     as_max_ub = ratio["As"] * as_min_ub
     as_mean = rep.value(locator="Sect. 3.1 ¶2", quantity="concentration", medium="water", metal="As")
-    out.append(Check("water.hpi_min_vs_ratios_and_as_mean", "Sect. 3.4.1 ¶3; Sect. 3.4.3 ¶1; Sect. 3.1 ¶2",
-                     f"HPI(W3) needs Cd max >= {cd_lb:.2f}, so every site has Cd >= {cd_min_lb:.4f} (Cd CR "
-                     f"max/min {ratio['Cd']:.0f}); HPI min {hmin} (class III, normalised, Ii = 0) then allows As "
-                     f"<= {as_min_ub:.3f} at that site, so As max <= {as_max_ub:.2f} (As CR max/min "
-                     f"{ratio['As']:.2f}), below the As mean", "largest possible As max (µg/L)",
-                     round(float(as_max_ub), 3), "As mean (µg/L)", as_mean, _verdict(as_max_ub >= as_mean),
-                     involves=["water.hpi.min", "water.ratio.As.adult", "water.ratio.Cd.adult", "water.hpi.W3.III",
-                               "water.mean.As"],
-                     exclude=["water.hpi.min"] if as_max_ub < as_mean else [],
-                     resolution="the As and Cd ratios are printed twice each (child and adult CR ranges, "
-                     "agreeing), the As mean and HPI(W3) are printed; the single HPI minimum is left out"))
+    return [Check("water.hpi_min_vs_ratios_and_as_mean", "Sect. 3.4.1 ¶3; Sect. 3.4.3 ¶1; Sect. 3.1 ¶2",
+                  f"HPI(W3) needs Cd max >= {cd_lb:.2f}, so every site has Cd >= {cd_min_lb:.4f} (Cd CR "
+                  f"max/min {ratio['Cd']:.0f}); HPI min {hmin} (class III, normalised, Ii = 0) then allows As "
+                  f"<= {as_min_ub:.3f} at that site, so As max <= {as_max_ub:.2f} (As CR max/min "
+                  f"{ratio['As']:.2f}), below the As mean", "largest possible As max (µg/L)",
+                  round(float(as_max_ub), 3), "As mean (µg/L)", as_mean, _verdict(as_max_ub >= as_mean),
+                  involves=["water.hpi.min", "water.ratio.As.adult", "water.ratio.Cd.adult", "water.hpi.W3.III",
+                            "water.mean.As"],
+                  exclude=["water.hpi.min"] if as_max_ub < as_mean else [],
+                  resolution="the As and Cd ratios are printed twice each (child and adult CR ranges, "
+                  "agreeing), the As mean and HPI(W3) are printed; the single HPI minimum is left out")]
 
-    # 4. As Igeo: max 0.65 and S1 = 0.33 mean two sites above 0, but 'only one site (S1)'
+
+def _as_igeo_single_site(rep: Reported, tol_rel: float) -> list[Check]:
+    """4. As Igeo: max 0.65 and S1 = 0.33 mean two sites above 0, but 'only one site (S1)'."""
     amax = rep.value(locator="Sect. 3.4.1 ¶2", quantity="igeo", metal="As", stat="max", site=None)
     as1 = rep.value(locator="Sect. 3.4.1 ¶2", quantity="igeo", metal="As", site="S1")
     n_pos = 1 + int(amax > 0 and amax != as1)
     n_claim = rep.value(locator="Sect. 3.4.1 ¶2", quantity="count_sites_igeo_class", metal="As", cls=1)
-    out.append(Check("soil.as_igeo_single_site", "Sect. 3.4.1 ¶2",
-                     f"As Igeo max {amax:+.2f} and S1 {as1:+.2f} are different positive values, so at least "
-                     f"{n_pos} sites have As Igeo > 0; the text says only one (S1)",
-                     "sites with As Igeo > 0 implied", n_pos, "sites claimed", n_claim, _verdict(n_pos == n_claim),
-                     involves=["soil.claim.igeo_gt0_single.As", "soil.extreme.max.As", "soil.named.S1.As"],
-                     exclude=["soil.claim.igeo_gt0_single.As"] if n_pos != n_claim else [],
-                     resolution="the As range agrees with the As HI and CR ranges (same max/min ratio); the "
-                     "'only one site' sentence is left out of the fit"))
+    return [Check("soil.as_igeo_single_site", "Sect. 3.4.1 ¶2",
+                  f"As Igeo max {amax:+.2f} and S1 {as1:+.2f} are different positive values, so at least "
+                  f"{n_pos} sites have As Igeo > 0; the text says only one (S1)",
+                  "sites with As Igeo > 0 implied", n_pos, "sites claimed", n_claim, _verdict(n_pos == n_claim),
+                  involves=["soil.claim.igeo_gt0_single.As", "soil.extreme.max.As", "soil.named.S1.As"],
+                  exclude=["soil.claim.igeo_gt0_single.As"] if n_pos != n_claim else [],
+                  resolution="the As range agrees with the As HI and CR ranges (same max/min ratio); the "
+                  "'only one site' sentence is left out of the fit")]
 
-    # 5. Pb-As 'p < 0.001' vs the correlation implied by Table 7
+
+def _pb_as_p_vs_loadings(rep: Reported, tol_rel: float) -> list[Check]:
+    """5. Pb-As 'p < 0.001' vs the correlation implied by Table 7."""
     n = int(rep.value(locator="Sect. 2.2.1", quantity="n_sites", medium="soil"))
     p = rep.value(locator="Sect. 3.3.2 ¶1", quantity="pearson_p", metal="Pb-As")
     t = stats.t.ppf(1 - p / 2, n - 2)
     rcrit = float(t / np.sqrt(n - 2 + t * t))
     L = reported_loadings(rep, "soil")
     r_imp = float(L[METALS.index("Pb")] @ L[METALS.index("As")])
-    out.append(Check("soil.pb_as_p_vs_table7", "Sect. 3.3.2 ¶1; Table 7",
-                     f"'highly significant Pb-As correlation (p < {p})' needs |r| >= {rcrit:.3f} at n = {n}; the "
-                     "varimax loadings of Table 7 imply r(Pb, As) = sum of loading products",
-                     "r implied by Table 7", round(r_imp, 4), "critical r", round(rcrit, 4), _verdict(r_imp >= rcrit),
-                     involves=["soil.claim.pearson_p.Pb-As", "soil.pca_r.As-Pb"],
-                     exclude=["soil.claim.pearson_p.Pb-As"] if r_imp < rcrit else [],
-                     resolution="Table 7 prints ten loadings whose products reproduce the four printed "
-                     "Pearson r within 0.01; the p-value sentence (no r printed) is left out of the fit"))
+    return [Check("soil.pb_as_p_vs_table7", "Sect. 3.3.2 ¶1; Table 7",
+                  f"'highly significant Pb-As correlation (p < {p})' needs |r| >= {rcrit:.3f} at n = {n}; the "
+                  "varimax loadings of Table 7 imply r(Pb, As) = sum of loading products",
+                  "r implied by Table 7", round(r_imp, 4), "critical r", round(rcrit, 4), _verdict(r_imp >= rcrit),
+                  involves=["soil.claim.pearson_p.Pb-As", "soil.pca_r.As-Pb"],
+                  exclude=["soil.claim.pearson_p.Pb-As"] if r_imp < rcrit else [],
+                  resolution="Table 7 prints ten loadings whose products reproduce the four printed "
+                  "Pearson r within 0.01; the p-value sentence (no r printed) is left out of the fit")]
 
-    # 6. printed Pearson r vs the r implied by the loadings (1-2 components: an approximation)
+
+def _pearson_vs_loadings(rep: Reported, tol_rel: float) -> list[Check]:
+    """6. printed Pearson r vs the r implied by the loadings (1-2 components: an approximation)."""
+    out: list[Check] = []
     for med, table, loc in (("soil", "Table 7", "Sect. 3.3.2 ¶1"), ("water", "Table 8", "Sect. 3.3.2 ¶2")):
         L = reported_loadings(rep, med)
         for r in rep.find(locator=loc, quantity="pearson_r", medium=med):
@@ -155,8 +185,12 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
                              "printed r", r.value, "loadings-implied r", round(imp, 4),
                              "consistent" if abs(r.value - imp) <= 0.1 else "approximate",
                              involves=[f"{med}.pearson.{r.metal}"]))
+    return out
 
-    # 7. loadings' sums of squares vs eigenvalues; variance % = eigenvalue / 5
+
+def _loadings_vs_eigenvalues(rep: Reported, tol_rel: float) -> list[Check]:
+    """7. loadings' sums of squares vs eigenvalues; variance % = eigenvalue / 5."""
+    out: list[Check] = []
     for med, table in (("soil", "Table 7"), ("water", "Table 8")):
         L = reported_loadings(rep, med)
         eig = [r.value for r in sorted(rep.find(locator=table, quantity="pca_eigenvalue"), key=lambda r: r.cls)]
@@ -170,8 +204,12 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
             out.append(Check(f"{med}.variance_pct.{r.cls}", table, f"variance % of PC{r.cls} = eigenvalue / 5 x 100",
                              "printed %", r.value, "eigenvalue/5*100", round(100 * e / len(METALS), 3),
                              _verdict(abs(r.value - 100 * e / len(METALS)) <= 0.01)))
+    return out
 
-    # 8. HI and CR max/min ratios vs the concentration ratio implied by the Igeo range
+
+def _risk_ratios_vs_igeo(rep: Reported, tol_rel: float) -> list[Check]:
+    """8. HI and CR max/min ratios vs the concentration ratio implied by the Igeo range."""
+    out: list[Check] = []
     for m in METALS:
         lo = rep.value(locator="Sect. 3.4.1 ¶2", quantity="igeo", metal=m, stat="min", site=None)
         hi = rep.value(locator="Sect. 3.4.1 ¶2", quantity="igeo", metal=m, stat="max", site=None)
@@ -186,9 +224,14 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
                                  f"{q.upper()} is linear in concentration, so its {g} max/min ratio for {m} must "
                                  "equal the concentration ratio 2^(Igeo max - Igeo min)", f"{q.upper()} max/min",
                                  round(rr, 4), "2^(ΔIgeo)", round(cr, 4), _graded(abs(rr / cr - 1), tol_rel)))
+    return out
 
-    # 9. RF predictions are averages of training values: a map minimum of 0.001 below the
-    #    smallest site concentration cannot come from the forest itself
+
+def _map_range_vs_training(rep: Reported, tol_rel: float) -> list[Check]:
+    """9. RF predictions are averages of training values: a map minimum of 0.001 below the smallest site concentration cannot come from the forest itself."""
+    out: list[Check] = []
+    k = _igeo_factor(rep)
+    bg = _backgrounds(rep)
     for m in METALS:
         cmin = float(igeo_inverse(rep.value(locator="Sect. 3.4.1 ¶2", quantity="igeo", metal=m, stat="min",
                                             site=None), bg[m], k))
@@ -204,8 +247,12 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
                          f"the soil {m} map maximum cannot exceed the largest site concentration",
                          "map maximum", mmax, "largest site value", round(cmax, 4),
                          _verdict(mmax <= cmax * (1 + tol_rel))))
+    return out
 
-    # 10. text area shares vs sums of Table 5/6 classes
+
+def _text_shares_vs_classes(rep: Reported, tol_rel: float) -> list[Check]:
+    """10. text area shares vs sums of Table 5/6 classes."""
+    out: list[Check] = []
     for med, table, loc in (("soil", "Table 5", "Sect. 3.2.2"), ("water", "Table 6", "Sect. 3.2.3")):
         for r in rep.find(locator=loc, quantity="map_share_text", medium=med):
             cl = rep.find(locator=table, quantity="map_class", medium=med, metal=r.metal)
@@ -218,7 +265,13 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
         for m, s in tot.items():
             out.append(Check(f"{med}.class_shares_sum.{m}", table, f"{m} class shares sum to 100 %",
                              "sum of shares %", round(s, 2), "100 %", 100.0, _verdict(abs(s - 100) <= 0.05)))
-    # 11. map share above background must lie between whole-class bounds of Table 5
+    return out
+
+
+def _share_above_background(rep: Reported, tol_rel: float) -> list[Check]:
+    """11. map share above background must lie between whole-class bounds of Table 5."""
+    out: list[Check] = []
+    bg = _backgrounds(rep)
     for r in rep.find(locator="Sect. 3.2.2", quantity="map_share_above_background"):
         cl = rep.find(locator="Table 5", quantity="map_class", metal=r.metal)
         b = bg[r.metal]
@@ -230,7 +283,12 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
                          "upper bound means whole classes straddling the background were counted",
                          "reported %", r.value, "upper bound %", round(upper, 2),
                          _verdict(lower - 0.011 <= r.value <= upper + 0.011)))
-    # 12. R² and RMSE claims vs Table 4
+    return out
+
+
+def _rf_claims_vs_table4(rep: Reported, tol_rel: float) -> list[Check]:
+    """12. R² and RMSE claims vs Table 4."""
+    out: list[Check] = []
     r2 = [r.value for r in rep.find(locator="Table 4", quantity="rf_r2")]
     for loc, tag in (("Abstract", "abstract"), ("Sect. 4.1 ¶1", "sect4.1")):
         cmin = rep.value(locator=loc, quantity="rf_r2_claim", stat="min")
@@ -244,13 +302,40 @@ def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
             out.append(Check(f"{med}.rmse_claim_vs_table4.{stat}", "Abstract; Table 4",
                              f"{med} RMSE {stat} in the abstract vs Table 4", "abstract", c, "Table 4", f(rm),
                              _verdict(abs(c - f(rm)) <= 0.0051)))
-    # 13. text duplicates of Table 4
+    return out
+
+
+def _text_vs_table4(rep: Reported, tol_rel: float) -> list[Check]:
+    """13. text duplicates of Table 4."""
+    out: list[Check] = []
     for r in rep.find(locator="Sect. 3.2.1"):
         t4 = rep.one(locator="Table 4", quantity=r.quantity, medium=r.medium, metal=r.metal)
         out.append(Check(f"{r.medium}.text_vs_table4.{r.quantity}.{r.metal}", f"{r.locator}; Table 4",
                          f"{r.quantity} {r.medium} {r.metal} in the text vs Table 4", "text", r.value, "Table 4",
                          t4.value, _verdict(r.value == t4.value)))
     return out
+
+
+# The check sections in the order of their numbers; run_checks concatenates their output.
+CHECKS: list[Callable[[Reported, float], list[Check]]] = [
+    _sum_vs_means,             # 1-2
+    _hpi_w3_vs_standard,       # 3
+    _hpi_min_vs_ratios,        # 3b
+    _as_igeo_single_site,      # 4
+    _pb_as_p_vs_loadings,      # 5
+    _pearson_vs_loadings,      # 6
+    _loadings_vs_eigenvalues,  # 7
+    _risk_ratios_vs_igeo,      # 8
+    _map_range_vs_training,    # 9
+    _text_shares_vs_classes,   # 10
+    _share_above_background,   # 11
+    _rf_claims_vs_table4,      # 12
+    _text_vs_table4,           # 13
+]
+
+
+def run_checks(rep: Reported, tol_rel: float = 0.01) -> list[Check]:
+    return [c for check in CHECKS for c in check(rep, tol_rel)]
 
 
 def checks_frame(checks: list[Check]) -> pd.DataFrame:

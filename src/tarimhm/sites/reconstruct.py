@@ -23,8 +23,8 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from ..config import ReconstructionParams
+from ..domain import METALS
 from ..reported import Reported
-from .schema import METALS
 from .targets import SITE_IDS, Target, build_targets, reported_loadings
 
 __all__ = ["Reconstruction", "reconstruct", "residual_table"]
@@ -102,14 +102,15 @@ def _fit_starts(fun, starts, p: ReconstructionParams, medium: str, progress: boo
 
 
 def reconstruct(rep: Reported, medium: str, p: ReconstructionParams, exclude: set[str] = frozenset(),
-                progress: bool = True) -> Reconstruction:
+                hpi_form: str = "normalised", progress: bool = True) -> Reconstruction:
     """Fit the site table of one medium. Deterministic for fixed parameters and library versions.
 
     ``exclude``: constraint ids left out of the fit (evaluated and reported all the same),
     normally :func:`tarimhm.sites.consistency.excluded_constraints` of the failed checks.
+    ``hpi_form``: the form of Eq. 14 in which W3's HPI is fitted (``risk.hpi_form`` of the parameters).
     """
     sites = SITE_IDS[medium]
-    targets = build_targets(rep, medium, p.count_margin, p.hpi_form)
+    targets = build_targets(rep, medium, p.count_margin, hpi_form)
     # ids are prefixed by their medium; the other medium's ids are checked when it is fitted
     unknown = {c for c in exclude if not c.startswith(tuple(f"{m}." for m in SITE_IDS))}
     unknown |= {c for c in exclude if c.startswith(f"{medium}.")} - {t.cid for t in targets}

@@ -13,14 +13,14 @@ other reported numbers (see :mod:`tarimhm.sites.consistency`).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
+from ..domain import METALS
 from ..reported import Reported
 from ..risk.indices import hpi, igeo_inverse
-from .schema import METALS
 
 __all__ = ["Target", "build_targets", "reported_loadings", "SITE_IDS"]
 
@@ -218,8 +218,8 @@ def _soil(rep: Reported, margin: float) -> list[Target]:
     T.append(Target("soil.count.hi_child_gt1", "soil", "count",
                     "% of sites with child HI > 1 (HI scaled as HI_max/C_max per metal from Sect. 3.4.2)",
                     rhi.value, (rhi.id,), error_kind="share", value=lambda C: float(100 * np.mean(C @ kv > 1)),
-                    residuals=lambda C, na=int(round(rhi.value / 100 * n)): _count_residuals(C @ kv, 1.0, na,
-                                                                                              margin)))
+                    residuals=lambda C, na=int(round(rhi.value / 100 * n)): _count_residuals(  # noqa: B008 (bound once)
+                        C @ kv, 1.0, na, margin)))
     for g in ("child", "adult"):
         r = rep.one(locator="Sect. 3.4.2 (2) ¶2", quantity="share_sites_cr_gt_1e-6", group=g, metal="Cd")
         crmax = rep.one(locator="Sect. 3.4.2 (2) ¶1", quantity="cr", group=g, metal="Cd", stat="max")

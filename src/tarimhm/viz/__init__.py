@@ -1,0 +1,2 @@
+"""Figure style and saving (:mod:`.figures`) and table writers (:mod:`.tables`): the only place besides the
+domains' ``figures.py``/``tables.py`` that may import matplotlib."""

@@ -1,0 +1,152 @@
+"""One figure style, provenance-stamped saving, one ``render_figure``, and the chart types the paper uses.
+
+Every figure of the package is a *draw function* in its domain's ``figures.py``: it reads saved
+outputs, draws, and returns a :class:`Drawn` (the figure, the files it read, their data status,
+a note and the footer text). :func:`render_figure` stamps provenance, adds the footer and saves
+every format; ``tarimhm.entry.figure_main`` calls it for the thin scripts in ``analysis/``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import PathPatch  # noqa: E402
+from matplotlib.path import Path as MPath  # noqa: E402
+
+from .. import paths  # noqa: E402
+from ..config import Params, section_hash  # noqa: E402
+from ..provenance import Provenance, atomic_path, make_provenance, write_sidecar  # noqa: E402
+
+__all__ = ["Drawn", "render_figure", "use_style", "save_figure", "footer", "radar", "stacked_bars", "patch",
+           "METAL_COLORS", "PATHWAY_COLORS"]
+
+# Okabe-Ito colour-blind-safe palette
+METAL_COLORS = {"As": "#D55E00", "Cd": "#0072B2", "Pb": "#009E73", "Cu": "#E69F00", "Zn": "#CC79A7"}
+PATHWAY_COLORS = {"ingestion": "#0072B2", "dermal": "#E69F00", "inhalation": "#009E73"}
+SITE_CMAP = "tab10"
+
+
+def use_style() -> None:
+    plt.rcParams.update({
+        "font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
+        "legend.fontsize": 7, "xtick.labelsize": 7, "ytick.labelsize": 7, "axes.linewidth": 0.6,
+        "lines.linewidth": 1.0, "savefig.bbox": "tight", "savefig.pad_inches": 0.05,
+        "pdf.fonttype": 42, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False,
+    })
+
+
+def footer(fig, prov: Provenance, extra: str = "") -> None:
+    """Bottom line: data status (in capitals when not real), profile/extra, commit."""
+    status = prov.data_status
+    label = status if status == "real" else f"{status.upper()} DATA (not the paper's measurements)"
+    text = f"Data: {label}" + (f" · {extra}" if extra else "") + f" · tarim-hm {prov.git_commit[:8]}"
+    # below the axes (negative figure y): bbox_inches="tight" grows the canvas to include it
+    fig.text(0.01, -0.01, text, fontsize=6, color="#555555", ha="left", va="top")
+
+
+def save_figure(fig, name: str, prov: Provenance, formats=("pdf", "png"), dpi: int = 300) -> list[Path]:
+    """Write figures/<name>.<fmt> atomically, with provenance in the metadata and a JSON sidecar."""
+    out = []
+    flat = prov.flat()
+    for fmt in formats:
+        path = paths.figure_file(name, fmt)
+        if fmt == "pdf":
+            meta = {"Title": name, "Creator": "tarim-hm " + prov.tarimhm_version, "Subject": flat["tarimhm_data_status"],
+                    "Keywords": "; ".join(f"{k}={v}" for k, v in flat.items() if k != "tarimhm_inputs"),
+                    "CreationDate": None, "ModDate": None}
+        elif fmt == "png":
+            meta = {"Title": name, "Software": "tarim-hm " + prov.tarimhm_version, **flat}
+        else:
+            meta = {"Title": name}
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
+        write_sidecar(path, prov)
+        out.append(path)
+    plt.close(fig)
+    return out
+
+
+def radar(ax, categories, series: dict, log: bool = False, colors=None, fill_alpha=0.08, ref=None,
+          ref_label=None):
+    """Radar chart on a polar axis: one polygon per entry of ``series`` (name -> values per category).
+
+    ``log`` draws log10 of the values (risk values span orders of magnitude); ``ref`` draws a
+    reference circle (e.g. HI = 1, CR = 1e-4).
+    """
+    n = len(categories)
+    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ang_c = np.concatenate([ang, ang[:1]])
+    tr = (lambda v: np.log10(np.asarray(v, dtype=float))) if log else (lambda v: np.asarray(v, dtype=float))
+    cmap = plt.get_cmap(SITE_CMAP)
+    for i, (name, vals) in enumerate(series.items()):
+        v = tr(vals)
+        c = (colors or {}).get(name, cmap(i % 10))
+        vc = np.concatenate([v, v[:1]])
+        ax.plot(ang_c, vc, color=c, lw=0.9, label=name)
+        ax.fill(ang_c, vc, color=c, alpha=fill_alpha)
+    if ref is not None:
+        r = float(tr([ref])[0])
+        th = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(th, np.full_like(th, r), ls="--", color="k", lw=0.7, label=ref_label)
+    ax.set_xticks(ang)
+    ax.set_xticklabels(categories)
+    if log:
+        ticks = ax.get_yticks()
+        ax.set_yticks(ticks)
+        ax.set_yticklabels([f"1e{t:.0f}" if float(t).is_integer() else "" for t in ticks], fontsize=6)
+    ax.tick_params(axis="y", labelsize=6)
+    return ax
+
+
+def stacked_bars(ax, df, colors: dict, ylabel: str = "", pct: bool = False):
+    """Stacked bars: rows of ``df`` are bars (sites), columns are stacked parts (metals or pathways)."""
+    data = df.div(df.sum(axis=1), axis=0) * 100 if pct else df
+    bottom = np.zeros(len(data))
+    x = np.arange(len(data))
+    for col in data.columns:
+        ax.bar(x, data[col].to_numpy(), bottom=bottom, color=colors.get(col, "#999999"), width=0.75,
+               label=col, edgecolor="white", linewidth=0.3)
+        bottom += data[col].to_numpy()
+    ax.set_xticks(x)
+    ax.set_xticklabels(data.index, rotation=0)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def patch(geom, **kw) -> PathPatch:
+    """A matplotlib patch of a (multi)polygon, holes included."""
+    polys = getattr(geom, "geoms", [geom])
+    verts, codes = [], []
+    for p in polys:
+        for ring in [p.exterior, *p.interiors]:
+            xy = np.asarray(ring.coords)
+            verts.append(xy)
+            codes += [MPath.MOVETO] + [MPath.LINETO] * (len(xy) - 2) + [MPath.CLOSEPOLY]
+    return PathPatch(MPath(np.concatenate(verts), codes), **kw)
+
+
+@dataclass
+class Drawn:
+    """What a draw function returns: the figure and what :func:`render_figure` needs to stamp it."""
+    fig: object
+    inputs: list[Path]
+    data_status: str
+    note: str
+    footer: str
+    sections: tuple[str, ...] = field(default=())   # parameter sections the drawing read besides ``figures``
+
+
+def render_figure(draw: Callable[[Params], Drawn], name: str, params: Params, script: Path) -> list[Path]:
+    """Draw one figure from saved outputs, stamp provenance, add the footer and write every format."""
+    use_style()
+    d = draw(params)
+    prov = make_provenance(script, section_hash(params, "figures", *d.sections), d.inputs, d.data_status,
+                           note=d.note)
+    footer(d.fig, prov, d.footer)
+    return save_figure(d.fig, name, prov, params.figures.formats, params.figures.dpi)
