@@ -6,6 +6,7 @@ Outputs: data_derived/reported/reported.csv      one row per reported number (id
          data_derived/reported/splits.csv        Table 2 train/validation split, long format
 Paper:   every table and in-text number (the oracle of the audit).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,27 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     params = tarimhm.config.load(args.params)
     rep = tarimhm.reported.load()
-    prov = make_provenance(Path(__file__), tarimhm.config.params_hash(params), [paths.REPORTED], "real",
-                           note="numbers as printed in the paper")
+    prov = make_provenance(
+        Path(__file__),
+        tarimhm.config.params_hash(params),
+        [paths.REPORTED],
+        "real",
+        note="numbers as printed in the paper",
+    )
     out = paths.DATA_DERIVED / "reported"
     write_table(rep.frame(), out / "reported.csv", prov)
     write_table(pd.DataFrame([e.model_dump() for e in rep.errata]), out / "errata.csv", prov)
-    rows = [{"medium": med, "metal": m, "role": role, "site_id": s}
-            for med in ("soil", "water") for m, sp in getattr(rep.splits, med).items()
-            for role in ("train", "validation") for s in getattr(sp, role)]
+    rows = [
+        {"medium": med, "metal": m, "role": role, "site_id": s}
+        for med in ("soil", "water")
+        for m, sp in getattr(rep.splits, med).items()
+        for role in ("train", "validation")
+        for s in getattr(sp, role)
+    ]
     write_table(pd.DataFrame(rows), out / "splits.csv", prov)
-    print(f"{len(rep)} reported numbers from {len(rep.counts_by_locator())} locators; "
-          f"{len(rep.errata)} errata -> {out}")
+    print(
+        f"{len(rep)} reported numbers from {len(rep.counts_by_locator())} locators; {len(rep.errata)} errata -> {out}"
+    )
 
 
 if __name__ == "__main__":

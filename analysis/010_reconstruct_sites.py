@@ -10,6 +10,7 @@ Outputs: data_derived/sites/reconstructed_{soil,water}.csv  reconstructed tables
          paper/audit/geography.csv                          Sect. 2.1 study-area numbers beside the basin polygon
 Paper:   Supplementary Tables S1/S2 (not public), constrained by Sect. 3.1, 3.3, 3.4, Tables 1, 7, 8.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ def main(argv=None) -> None:
     params = tarimhm.config.load(args.params)
     summary = run_reconstruction(params, tarimhm.reported.load(), Path(__file__))
     for medium, s in summary["media"].items():
-        print(f"{medium}: {s['fitted_met']}/{s['fitted']} fitted constraints met; not met: "
-              f"{', '.join(s['fitted_not_met']) or 'none'}; table used: {s['data_status_used']}")
+        print(
+            f"{medium}: {s['fitted_met']}/{s['fitted']} fitted constraints met; not met: "
+            f"{', '.join(s['fitted_not_met']) or 'none'}; table used: {s['data_status_used']}"
+        )
     print("consistency checks:", json.dumps(summary["checks"]))
 
 

@@ -4,6 +4,7 @@ Inputs:  data_derived/sites/{soil,water}.csv (and residuals.csv to mark 'by cons
 Outputs: data_derived/stats/*.csv, pca_{soil,water}.json; paper/audit/statistics.{csv,md}
 Paper:   Sect. 2.3.3, 3.1, 3.3 (Tables 7-8, Figs 5 and 8 read these outputs).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,10 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     a = run_statistics(tarimhm.config.load(args.params), tarimhm.reported.load(), Path(__file__))
     ind = a[a.basis == "independent of the fit"]
-    print(f"{(a.verdict == 'reproduced').sum()} of {len(a)} statistics reproduced; independent of the fit: "
-          f"{(ind.verdict == 'reproduced').sum()} of {len(ind)}")
+    print(
+        f"{(a.verdict == 'reproduced').sum()} of {len(a)} statistics reproduced; independent of the fit: "
+        f"{(ind.verdict == 'reproduced').sum()} of {len(ind)}"
+    )
 
 
 if __name__ == "__main__":

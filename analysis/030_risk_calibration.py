@@ -4,6 +4,7 @@ Inputs:  paper/reported.yaml, analysis/calibration_grid.yaml, analysis/profiles/
 Outputs: data_derived/risk/calibration.csv (every combination, best first)
 Paper:   Sect. 3.4.2 (HI and CR ranges per metal and group), Sect. 3.4.1 (Igeo ranges), Table 9.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -8,6 +8,7 @@ Outputs: data_derived/risk/<PROFILE>/risk_long.csv   HQ and CR per site x group 
          .../igeo.csv, hpi.csv Eq. 13 and Eq. 14
 Paper:   Sect. 2.3.2, 3.4 (Figs 9-15), Eqs 5-14.
 """
+
 from __future__ import annotations
 
 import argparse

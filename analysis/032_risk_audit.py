@@ -8,6 +8,7 @@ Outputs: paper/audit/risk.csv (long: reported id x profile), paper/audit/risk_wa
          the profiles and the factors the paper's own soil HI/CR imply)
 Paper:   Sect. 3.4, 4.2, 4.2.1.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -6,6 +6,7 @@ Inputs:  data_derived/sites/{soil,water}.csv, analysis/uncertainty/<spec>.yaml, 
 Outputs: data_derived/uncertainty/{sensitivity,mc_summary,mc_rank}.csv, montecarlo.nc;
          paper/audit/sensitivity.csv (Sect. 4.2.1 claims)
 """
+
 import argparse
 from pathlib import Path
 

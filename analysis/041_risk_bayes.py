@@ -5,6 +5,7 @@ Inputs:  data_derived/sites/{soil,water}.csv, analysis/uncertainty/<spec>.yaml (
          paper/reported.yaml, analysis/params.yaml (uncertainty: bayes_*, seed; risk.reference_profile)
 Outputs: data_derived/uncertainty/{bayes_posterior,bayes_endpoints,bayes_sites}.csv, bayes_posterior.nc
 """
+
 import argparse
 from pathlib import Path
 

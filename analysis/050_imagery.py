@@ -6,6 +6,7 @@ Outputs: data_derived/imagery/surrogate_<res>m.tif (4-band uint16, DN = 10000 x 
          (sites x B02/B03/B04/B08 + metals, with the data status of both halves)
 Paper:   Sect. 2.3.1 (1)-(2).
 """
+
 from __future__ import annotations
 
 import argparse

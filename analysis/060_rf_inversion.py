@@ -6,6 +6,7 @@ Outputs: data_derived/rf/metrics.csv (validation MAE/RMSE/R2, chosen hyper-param
          paper/audit/rf.csv (Table 4 audit)
 Paper:   Sect. 2.3.1 (3), 3.2.1; Table 2, Table 4, Fig. 4.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -4,6 +4,7 @@ Inputs:  data_derived/imagery/training_table.csv, data_derived/rf/{search.json,m
 Outputs: data_derived/rf/validation.csv, loso_predictions.csv; paper/audit/rf_validation.md (one-glance table)
 Paper:   Sect. 3.2.1, 4.1.1 (the paper's own overfitting caveats).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,9 @@ def main(argv=None) -> None:
     ap.add_argument("--params", default=None)
     args = ap.parse_args(argv)
     v = run_validation(tarimhm.config.load(args.params), Path(__file__))
-    print(v[["medium", "metal", "holdout_R2_table2", "LOSO_R2", "null_p_value", "region_out_R2"]].to_string(index=False))
+    print(
+        v[["medium", "metal", "holdout_R2_table2", "LOSO_R2", "null_p_value", "region_out_R2"]].to_string(index=False)
+    )
 
 
 if __name__ == "__main__":

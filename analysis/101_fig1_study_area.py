@@ -3,6 +3,7 @@
 Inputs:  data_raw/geo/*, data_derived/sites/{soil,water}.csv
 Outputs: figures/fig1_study_area.pdf and .png
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.sites.figures import fig1
 

@@ -3,6 +3,7 @@
 Inputs:  data_derived/rf/importance.csv (stage 060)
 Outputs: figures/fig4_importance.pdf and .png
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.rf.figures import fig4
 

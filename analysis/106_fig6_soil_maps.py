@@ -3,6 +3,7 @@
 Inputs:  data_derived/maps/soil_maps.tif (COG overviews, stage 070)
 Outputs: figures/fig6_soil_maps.pdf and .png
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.maps.figures import fig6
 

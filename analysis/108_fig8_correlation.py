@@ -3,6 +3,7 @@
 Inputs:  data_derived/stats/ (stage 020)
 Outputs: figures/fig8_correlation.pdf and .png (provenance in metadata and sidecar)
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.stats.figures import fig8
 

@@ -3,6 +3,7 @@
 Inputs:  data_derived/risk/<risk.reference_profile>/{site_summary,risk_long,igeo,hpi}.csv (stage 031)
 Outputs: figures/fig11_ncr_contributions.pdf and .png (provenance in metadata and sidecar)
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.risk.figures import fig11
 

@@ -3,6 +3,7 @@
 Inputs:  data_derived/maps/soil_maps.tif (stage 070)
 Outputs: figures/fig6unc_soil_uncertainty.pdf and .png
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.maps.figures import fig6unc
 

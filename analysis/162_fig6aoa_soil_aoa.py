@@ -3,6 +3,7 @@
 Inputs:  data_derived/maps/soil_maps.tif, soil_aoa.tif (stage 070)
 Outputs: figures/fig6aoa_soil_aoa.pdf and .png
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.maps.figures import fig6aoa
 

@@ -3,6 +3,7 @@
 Inputs:  data_derived/maps/water_maps.tif (stage 070)
 Outputs: figures/fig7unc_water_uncertainty.pdf and .png
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.maps.figures import fig7unc
 

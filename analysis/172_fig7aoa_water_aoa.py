@@ -3,6 +3,7 @@
 Inputs:  data_derived/maps/water_maps.tif, water_aoa.tif (stage 070)
 Outputs: figures/fig7aoa_water_aoa.pdf and .png
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.maps.figures import fig7aoa
 

@@ -3,6 +3,7 @@
 Inputs:  data_derived/uncertainty/mc_summary.csv, mc_rank.csv (stages 040-041)
 Outputs: figures/figU1_risk_montecarlo.pdf (and .png)
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.uncertainty.figures import figU1
 

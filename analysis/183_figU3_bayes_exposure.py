@@ -3,6 +3,7 @@
 Inputs:  data_derived/uncertainty/bayes_posterior.nc, bayes_endpoints.csv (stages 040-041)
 Outputs: figures/figU3_bayes_exposure.pdf (and .png)
 """
+
 from tarimhm.entry import figure_main
 from tarimhm.uncertainty.figures import figU3
 

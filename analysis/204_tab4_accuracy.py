@@ -3,6 +3,7 @@
 Inputs:  paper/audit/rf.csv (the Table 4 audit of stage 060)
 Outputs: paper/tables/tab4_accuracy.{csv,tex}
 """
+
 from tarimhm.entry import table_main
 from tarimhm.rf.tables import tab4
 

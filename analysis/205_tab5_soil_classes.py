@@ -3,6 +3,7 @@
 Inputs:  data_derived/maps/soil_classes.csv (stage 070)
 Outputs: paper/tables/tab5_soil_classes.csv and .tex
 """
+
 from tarimhm.entry import table_main
 from tarimhm.maps.tables import tab5
 

@@ -3,6 +3,7 @@
 Inputs:  data_derived/maps/water_classes.csv (stage 070)
 Outputs: paper/tables/tab6_water_classes.csv and .tex
 """
+
 from tarimhm.entry import table_main
 from tarimhm.maps.tables import tab6
 

@@ -3,6 +3,7 @@
 Inputs:  data_derived/stats/pca_*.json (stage 020), paper/reported.yaml
 Outputs: paper/tables/tab7_pca_soil.csv (long, with differences) and .tex
 """
+
 from tarimhm.entry import table_main
 from tarimhm.stats.tables import tab7
 

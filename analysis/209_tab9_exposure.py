@@ -3,6 +3,7 @@
 Inputs:  data_derived/risk/table9.csv (stage 032: profiles and printed numbers only)
 Outputs: paper/tables/tab9_exposure.csv and .tex
 """
+
 from tarimhm.entry import table_main
 from tarimhm.risk.tables import tab9
 

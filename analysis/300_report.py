@@ -4,6 +4,7 @@ Inputs:  paper/audit/{statistics,risk,rf,maps_soil,maps_water,exposure,sensitivi
          paper/reported.yaml, paper/elements.yaml, data_derived/sites/{soil,water}.csv
 Outputs: paper/REPORT.md, paper/audit/numbers.csv, paper/audit/elements.csv
 """
+
 import argparse
 from pathlib import Path
 

@@ -4,6 +4,7 @@ Prints per model the wall time of both, their ratio and whether the CV scores ar
 `--quick` uses a reduced grid (for a first look); the default is the full grid of params.yaml
 (the naive search then fits 525 forests per model and takes a while).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,11 @@ def main(argv=None) -> None:
     params = tarimhm.config.load(args.params)
     rep = tarimhm.reported.load()
     table = pd.read_csv(paths.training_table())
-    grid = ({"n_estimators": [10, 50], "max_depth": [10, 30], "min_samples_leaf": [1, 3, 5]} if args.quick
-            else {k: list(v) for k, v in params.rf.grid.model_dump().items()})
+    grid = (
+        {"n_estimators": [10, 50], "max_depth": [10, 30], "min_samples_leaf": [1, 3, 5]}
+        if args.quick
+        else {k: list(v) for k, v in params.rf.grid.model_dump().items()}
+    )
     print(f"grid: {grid}")
     print(f"{'model':10s} {'naive s':>9s} {'dedup s':>9s} {'ratio':>7s} {'fits':>11s} identical")
     tn = td = 0.0
@@ -42,8 +46,11 @@ def main(argv=None) -> None:
             t2 = time.perf_counter()
             same = np.array_equal(gs.cv_results_["mean_test_score"], dd["mean_test_score"])
             tn, td = tn + t1 - t0, td + t2 - t1
-            print(f"{med + '_' + m:10s} {t1 - t0:9.2f} {t2 - t1:9.2f} {(t1 - t0) / (t2 - t1):7.1f} "
-                  f"{dd['n_fits']:4d}/{dd['n_fits_naive']:<5d}  {same}", flush=True)
+            print(
+                f"{med + '_' + m:10s} {t1 - t0:9.2f} {t2 - t1:9.2f} {(t1 - t0) / (t2 - t1):7.1f} "
+                f"{dd['n_fits']:4d}/{dd['n_fits_naive']:<5d}  {same}",
+                flush=True,
+            )
     print(f"{'all':10s} {tn:9.2f} {td:9.2f} {tn / td:7.1f}")
 
 

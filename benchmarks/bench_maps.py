@@ -11,6 +11,7 @@
 
 ``--quick`` times scikit-learn on 1 M of the 20 M pixels and skips the basin run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,7 @@ from rasterio.windows import Window
 
 import tarimhm
 from tarimhm import paths
-from tarimhm.raster.compile import compile_model, dn_to_reflectance, reference_mean_var
-from tarimhm.raster.compile import forest_arrays
+from tarimhm.raster.compile import compile_model, dn_to_reflectance, forest_arrays, reference_mean_var
 from tarimhm.rf.export import load_forest
 from tarimhm.rf.inversion import FEATURES, fit_model
 
@@ -72,13 +72,19 @@ def main(argv=None) -> None:
     n_cells, metal, cm = max(cands, key=lambda t: t[0])
     sp = rep.splits.soil[metal]
     d = table[table.medium == "soil"].set_index("site_id")
-    pipe = fit_model(d.loc[sp.train, FEATURES].to_numpy(float), d.loc[sp.train, metal].to_numpy(float),
-                     search[f"soil_{metal}"]["best_params"], params.rf.seed)
+    pipe = fit_model(
+        d.loc[sp.train, FEATURES].to_numpy(float),
+        d.loc[sp.train, metal].to_numpy(float),
+        search[f"soil_{metal}"]["best_params"],
+        params.rf.seed,
+    )
     exported = load_forest(models / f"soil_{metal}.npz")
     same = all(np.array_equal(v, exported[k]) for k, v in forest_arrays(pipe).items())
     n_trees = len(pipe.named_steps["rf"].estimators_)
-    print(f"model soil {metal}: n = 7, {n_trees} trees, refit identical to the exported forest: {same}; "
-          f"compiled path: {cm.path}, {n_cells} cells")
+    print(
+        f"model soil {metal}: n = 7, {n_trees} trees, refit identical to the exported forest: {same}; "
+        f"compiled path: {cm.path}, {n_cells} cells"
+    )
     dn = _block(params, n_px)
     n_sk = 1_000_000 if args.quick else n_px
     X = dn_to_reflectance(dn[:, 0, :n_sk].T)
@@ -86,7 +92,7 @@ def main(argv=None) -> None:
     r_sk, _ = _rate(lambda: pipe.predict(X), n_sk)
     pipe.named_steps["rf"].n_jobs = 1
     r_tree, ref = _rate(lambda: reference_mean_var(pipe, X), n_sk)
-    for k in (1, 2):                                              # compile the kernels outside the timing
+    for k in (1, 2):  # compile the kernels outside the timing
         cm.predict(dn[:, :, :1000], np.float32, outputs=k)
     # steady state (output buffer reused, as a streaming caller does) and with a new array per call
     # (its page faults cost about as much as the lookup itself)
@@ -97,8 +103,10 @@ def main(argv=None) -> None:
     r_c2a, _ = _rate(lambda: cm.predict(dn, np.float32, outputs=2), n_px, repeat=5)
     exact = cm.predict(dn[:, :, :n_sk], np.float64, outputs=2)
     bit = np.array_equal(exact[0, 0], ref[:, 0]) and np.array_equal(exact[1, 0], ref[:, 1])
-    print(f"\nblock: {n_px / 1e6:.0f} M pixels (scikit-learn timed on {n_sk / 1e6:.0f} M); "
-          "ratios against the scikit-learn row computing the same outputs")
+    print(
+        f"\nblock: {n_px / 1e6:.0f} M pixels (scikit-learn timed on {n_sk / 1e6:.0f} M); "
+        "ratios against the scikit-learn row computing the same outputs"
+    )
     print(f"{'path':48s} {'Mpx/s':>9s} {'ratio':>9s}")
     print(f"{'scikit-learn predict, mean (n_jobs=2)':48s} {r_sk:9.3f} {1:9.0f}")
     print(f"{'compiled ' + cm.path + ', mean (2 threads)':48s} {r_c1:9.1f} {r_c1 / r_sk:9.0f}")
@@ -106,10 +114,14 @@ def main(argv=None) -> None:
     print(f"{'scikit-learn per-tree mean + variance':48s} {r_tree:9.3f} {1:9.0f}")
     print(f"{'compiled ' + cm.path + ', mean + variance (2 threads)':48s} {r_c2:9.1f} {r_c2 / r_tree:9.0f}")
     print(f"{'  same, new output array per call':48s} {r_c2a:9.1f} {r_c2a / r_tree:9.0f}")
-    print(f"compiled mean + variance vs scikit-learn predict (mean only): {r_c2 / r_sk:.0f}x; "
-          f"bit-identical to scikit-learn (mean and variance): {bit}")
-    print(f"10 models x {n_px / 1e6:.0f} M px at these rates: scikit-learn {10 * n_px / r_sk / 1e6 / 3600:.1f} h "
-          f"(+ per-tree variance {10 * n_px / r_tree / 1e6 / 3600:.1f} h), compiled {10 * n_px / r_c2 / 1e6:.1f} s")
+    print(
+        f"compiled mean + variance vs scikit-learn predict (mean only): {r_c2 / r_sk:.0f}x; "
+        f"bit-identical to scikit-learn (mean and variance): {bit}"
+    )
+    print(
+        f"10 models x {n_px / 1e6:.0f} M px at these rates: scikit-learn {10 * n_px / r_sk / 1e6 / 3600:.1f} h "
+        f"(+ per-tree variance {10 * n_px / r_tree / 1e6 / 3600:.1f} h), compiled {10 * n_px / r_c2 / 1e6:.1f} s"
+    )
     if args.quick:
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,22 +129,29 @@ def main(argv=None) -> None:
         for sub in ("imagery", "rf"):
             (tmp / sub).symlink_to(paths.DATA_DERIVED / sub)
         real = paths.DATA_DERIVED, paths.AUDIT
-        paths.DATA_DERIVED, paths.AUDIT = tmp, tmp / "audit"       # the run's outputs, audits included, stay in tmp
+        paths.DATA_DERIVED, paths.AUDIT = tmp, tmp / "audit"  # the run's outputs, audits included, stay in tmp
         try:
             from tarimhm.maps.stage import run_maps
+
             run_maps(params, rep, Path(__file__))
             t = json.loads((tmp / "maps" / "timings.json").read_text())
         finally:
             paths.DATA_DERIVED, paths.AUDIT = real
     print(f"\nbasin, 10 models at {params.imagery.resolution_m:g} m, {t['workers']} workers, tile {t['tile']}:")
-    print(f"{'medium':8s} {'tiles':>6s} {'read':>7s} {'compute':>8s} {'post':>7s} {'write':>7s} {'tiles wall':>11s} "
-          f"{'COG':>6s}")
+    print(
+        f"{'medium':8s} {'tiles':>6s} {'read':>7s} {'compute':>8s} {'post':>7s} {'write':>7s} {'tiles wall':>11s} "
+        f"{'COG':>6s}"
+    )
     for med, v in t["media"].items():
-        print(f"{med:8s} {v['tiles_computed']:6d} {v['read']:7.1f} {v['compute']:8.1f} {v['post']:7.1f} "
-              f"{v['write']:7.1f} {v['tiles_wall_s']:11.1f} {v['assemble_s']:6.1f}")
-    print(f"compile {t['compile_s']:.1f} s; total {t['wall_s']:.0f} s wall; peak RSS {t['peak_rss_mb']['self']:.0f} MB "
-          f"(largest worker {t['peak_rss_mb']['largest_child']:.0f} MB). read/compute/post/write are summed "
-          "worker-seconds.")
+        print(
+            f"{med:8s} {v['tiles_computed']:6d} {v['read']:7.1f} {v['compute']:8.1f} {v['post']:7.1f} "
+            f"{v['write']:7.1f} {v['tiles_wall_s']:11.1f} {v['assemble_s']:6.1f}"
+        )
+    print(
+        f"compile {t['compile_s']:.1f} s; total {t['wall_s']:.0f} s wall; peak RSS {t['peak_rss_mb']['self']:.0f} MB "
+        f"(largest worker {t['peak_rss_mb']['largest_child']:.0f} MB). read/compute/post/write are summed "
+        "worker-seconds."
+    )
 
 
 if __name__ == "__main__":

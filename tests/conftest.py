@@ -1,4 +1,5 @@
 """Shared fixtures. Tests never touch the network; matplotlib runs headless."""
+
 from __future__ import annotations
 
 import os
@@ -34,6 +35,7 @@ def tiny():
 def derived(tmp_path, monkeypatch):
     """Redirect generated outputs (data_derived, figures) to a temporary folder."""
     from tarimhm import paths
+
     d = tmp_path / "data_derived"
     monkeypatch.setattr(paths, "DATA_DERIVED", d)
     monkeypatch.setattr(paths, "FIGURES", tmp_path / "figures")
@@ -48,12 +50,14 @@ def run_reconstruction_into(params, rep, out: Path):
     """Run stage 01 with outputs redirected to ``out``; returns (summary, sites folder)."""
     from tarimhm import paths
     from tarimhm.sites.stage import run_reconstruction
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(paths, "DATA_DERIVED", out)
         mp.setattr(paths, "RAW_SITES", out / "no_real_sites")
         mp.setattr(paths, "AUDIT", out.parent / "audit")
-        summary = run_reconstruction(params, rep, TESTS.parent / "analysis" / "010_reconstruct_sites.py",
-                                     progress=False)
+        summary = run_reconstruction(
+            params, rep, TESTS.parent / "analysis" / "010_reconstruct_sites.py", progress=False
+        )
     return summary, out / "sites"
 
 
@@ -67,6 +71,7 @@ def full(params, rep, tmp_path_factory):
 def use_sites(full, monkeypatch, tmp_path):
     """Point the pipeline at the session's reconstructed site tables; other outputs go to tmp_path."""
     from tarimhm import paths
+
     d = full[1].parent
     monkeypatch.setattr(paths, "DATA_DERIVED", d)
     monkeypatch.setattr(paths, "RAW_SITES", d / "no_real_sites")

@@ -1,4 +1,5 @@
 """DI / AOA against hand-computed values on a 2-D toy set, and the CAST threshold rule."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,7 +51,7 @@ def test_bootstrap_spread():
     X = rng.normal(size=(10, 4))
     t = bootstrap_threshold(X, [1, 1, 1, 1], 50, seed=1)
     assert len(t) == 50 and t.std() > 0
-    assert np.array_equal(t, bootstrap_threshold(X, [1, 1, 1, 1], 50, seed=1))   # same seed, same result
+    assert np.array_equal(t, bootstrap_threshold(X, [1, 1, 1, 1], 50, seed=1))  # same seed, same result
 
 
 def test_degenerate_inputs():

@@ -1,4 +1,5 @@
 """Citable archive: deterministic bytes, manifest verification, refusals that name the fix."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,10 +16,21 @@ from tarimhm.archive import build_archive, citation_cff, verify_archive
 
 
 def _git(root, *args):
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@t", "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z",
-                        "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z", "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        ["git", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+            "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z",
+            "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
 
 
 @pytest.fixture
@@ -33,8 +45,13 @@ def project(tmp_path):
     (root / "figures" / "fig6.png").write_bytes(bytes(range(256)) * 50)
     csv = root / "data_derived" / "maps" / "summary.csv"
     csv.write_text("x\n1\n")
-    side = {"file": "summary.csv", "sha256": hashlib.sha256(b"x\n1\n").hexdigest(), "data_status": "surrogate",
-            "script": "analysis/070_maps.py", "params_hash": "abc"}
+    side = {
+        "file": "summary.csv",
+        "sha256": hashlib.sha256(b"x\n1\n").hexdigest(),
+        "data_status": "surrogate",
+        "script": "analysis/070_maps.py",
+        "params_hash": "abc",
+    }
     (root / "data_derived" / "maps" / "summary.csv.provenance.json").write_text(json.dumps(side))
     (root / "data_derived" / "maps" / ".tmp-half-written.tif").write_bytes(b"partial")
     _git(root, "init", "-q")
@@ -63,7 +80,7 @@ def test_same_outputs_same_bytes_and_manifest_verifies(project, tmp_path):
     assert cff["references"][0]["doi"] == "10.1038/s41598-026-38887-9"
     assert prov["data_status"] == "surrogate" and "data_derived/maps/summary.csv" in prov["sidecars"]
     assert zen["related_identifiers"][0]["relation"] == "isSupplementTo"
-    assert info.date_time == (2026, 1, 2, 3, 4, 4) and info.compress_type == zipfile.ZIP_STORED   # zip: 2-s resolution
+    assert info.date_time == (2026, 1, 2, 3, 4, 4) and info.compress_type == zipfile.ZIP_STORED  # zip: 2-s resolution
 
 
 def test_tampered_member_fails_verification(project, tmp_path):

@@ -1,4 +1,5 @@
 """Structured verdicts (tarimhm.audit): classes worked by hand, the row schema refused when broken."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """analysis/params.yaml and profiles: valid file loads; malformed files fail naming the key."""
+
 from __future__ import annotations
 
 import re
@@ -40,17 +41,32 @@ def _bad(tmp_path, mutate=None, text=None):
     return p
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda d: d["reconstruction"].pop("seed"), r"reconstruction\.seed: required key is missing"),
-    (lambda d: d["reconstruction"].update(n_starts=-1), r"reconstruction\.n_starts: Input should be greater than 0 \(got -1\)"),
-    (lambda d: d["reconstruction"].update(n_strats=3), r"reconstruction\.n_strats: unknown key \(typo\?\)"),
-    (lambda d: d["reconstruction"].update(tolerance_rel="1%"), r"reconstruction\.tolerance_rel: Input should be a valid number.*'1%'"),
-    (lambda d: d["risk"].update(hpi_form="mohan"), r"risk\.hpi_form: Input should be 'normalised' or 'unnormalised'"),
-    (lambda d: d["reconstruction"]["weights"].update(mean=0), r"reconstruction\.weights\.mean: Input should be greater than 0"),
-    (lambda d: d["figures"].update(formats=["jpg"]), r"figures\.formats\.0: Input should be 'pdf', 'png' or 'svg'"),
-    (lambda d: d.pop("risk"), r"risk: required key is missing"),
-    (lambda d: d["figures"].update(risk_profile="x"), r"figures\.risk_profile: unknown key"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda d: d["reconstruction"].pop("seed"), r"reconstruction\.seed: required key is missing"),
+        (
+            lambda d: d["reconstruction"].update(n_starts=-1),
+            r"reconstruction\.n_starts: Input should be greater than 0 \(got -1\)",
+        ),
+        (lambda d: d["reconstruction"].update(n_strats=3), r"reconstruction\.n_strats: unknown key \(typo\?\)"),
+        (
+            lambda d: d["reconstruction"].update(tolerance_rel="1%"),
+            r"reconstruction\.tolerance_rel: Input should be a valid number.*'1%'",
+        ),
+        (
+            lambda d: d["risk"].update(hpi_form="mohan"),
+            r"risk\.hpi_form: Input should be 'normalised' or 'unnormalised'",
+        ),
+        (
+            lambda d: d["reconstruction"]["weights"].update(mean=0),
+            r"reconstruction\.weights\.mean: Input should be greater than 0",
+        ),
+        (lambda d: d["figures"].update(formats=["jpg"]), r"figures\.formats\.0: Input should be 'pdf', 'png' or 'svg'"),
+        (lambda d: d.pop("risk"), r"risk: required key is missing"),
+        (lambda d: d["figures"].update(risk_profile="x"), r"figures\.risk_profile: unknown key"),
+    ],
+)
 def test_malformed_params(tmp_path, mutate, message):
     p = _bad(tmp_path, mutate)
     with pytest.raises(ConfigError) as exc:

@@ -1,4 +1,5 @@
 """The paper's internal contradictions, each recomputed from reported numbers by hand."""
+
 from __future__ import annotations
 
 import pytest
@@ -62,20 +63,30 @@ def test_rf_map_minimum_below_training(checks):
 
 
 def test_consistent_numbers_pass(checks):
-    for cid in ("soil.loadings_ss_vs_eigenvalues", "soil.text_share_vs_classes.As",
-                "soil.hi_ratio_vs_igeo.As.child", "soil.cr_ratio_vs_igeo.Cd.adult"):
+    for cid in (
+        "soil.loadings_ss_vs_eigenvalues",
+        "soil.text_share_vs_classes.As",
+        "soil.hi_ratio_vs_igeo.As.child",
+        "soil.cr_ratio_vs_igeo.Cd.adult",
+    ):
         assert checks[cid].verdict == "consistent", cid
 
 
 def test_exclusions_and_conflict_map(rep):
     ch = run_checks(rep)
-    assert excluded_constraints(ch) == {"water.sum.mean", "water.count.below_standard_III.Cd", "water.hpi.min",
-                                        "soil.claim.igeo_gt0_single.As", "soil.claim.pearson_p.Pb-As"}
+    assert excluded_constraints(ch) == {
+        "water.sum.mean",
+        "water.count.below_standard_III.Cd",
+        "water.hpi.min",
+        "soil.claim.igeo_gt0_single.As",
+        "soil.claim.pearson_p.Pb-As",
+    }
     assert "water.sum_mean_vs_metal_means" in conflict_map(ch)["water.sum.mean"]
 
 
 def test_checks_registry(rep):
     from tarimhm.sites.consistency import CHECKS
+
     sections = [f.__doc__.split(".")[0] for f in CHECKS]
     assert sections == ["1-2", "3", "3b", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"]
     assert all("\n" not in f.__doc__ for f in CHECKS)

@@ -1,4 +1,5 @@
 """Every figure and table renders from saved outputs, with provenance embedded and data status shown."""
+
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ from tarimhm.provenance import sidecar_path
 def outputs(use_sites, rep, params):
     from tarimhm.risk.stage import run_risk
     from tarimhm.stats.stage import run_statistics
+
     run_risk(params, rep, params.risk.reference_profile, paths.ROOT / "analysis" / "031_risk_deterministic.py")
     run_statistics(params, rep, paths.ROOT / "analysis" / "020_statistics.py")
     return use_sites
@@ -27,6 +29,7 @@ def test_figure_png_has_provenance(outputs, tiny, domain, draw):
     import importlib
 
     from tarimhm.viz.figures import render_figure
+
     fn = getattr(importlib.import_module(f"tarimhm.{domain}.figures"), draw)
     files = render_figure(fn, f"{draw}_test", tiny, paths.ROOT / "analysis" / "x.py")
     png = [f for f in files if f.suffix == ".png"][0]
@@ -40,6 +43,7 @@ def test_figure_png_has_provenance(outputs, tiny, domain, draw):
 def test_pdf_metadata(outputs, params):
     from tarimhm.risk.figures import fig10
     from tarimhm.viz.figures import render_figure
+
     files = render_figure(fig10, "fig10_hi_radar", params, paths.ROOT / "analysis" / "110_fig10_hi_radar.py")
     pdf = [f for f in files if f.suffix == ".pdf"][0].read_bytes()
     assert b"tarimhm_data_status=reconstructed" in pdf
@@ -50,10 +54,12 @@ def test_tables(outputs, params, rep, name, monkeypatch, tmp_path):
     monkeypatch.setattr(paths, "TABLES", tmp_path / "paper" / "tables")
     from tarimhm.stats import tables
     from tarimhm.viz.tables import render_table
+
     csv, tex = render_table(getattr(tables, name[:4]), name, params, rep, paths.ROOT / "analysis" / f"x_{name}.py")
     text = tex.read_text()
     assert "Site data: reconstructed" in text and "paper" in text and "this work" in text
     import pandas as pd
+
     df = pd.read_csv(csv)
     assert (df.loc[df.variable.isin(["As", "Cd", "Pb", "Cu", "Zn"]), "difference"].abs() < 0.05).all()
 
@@ -62,11 +68,12 @@ def test_fig1_study_area(use_sites, tiny, rep):
     from tarimhm.sites.audit import audit_geography
     from tarimhm.sites.figures import fig1
     from tarimhm.viz.figures import render_figure
+
     files = render_figure(fig1, "fig1_study_area", tiny, paths.ROOT / "analysis" / "101_fig1_study_area.py")
     png = [f for f in files if f.suffix == ".png"][0]
     assert Image.open(png).text["tarimhm_data_status"] == "reconstructed"
     side = json.loads(sidecar_path(png).read_text())
     assert any(k.endswith("tarim_basin_5prefecture_union.geojson") for k in side["inputs"])
-    geo_audit = audit_geography(rep).set_index("quantity")          # Sect. 2.1 beside the polygon (stage 010)
+    geo_audit = audit_geography(rep).set_index("quantity")  # Sect. 2.1 beside the polygon (stage 010)
     assert geo_audit.loc["basin_area", "reported"] == 1.05 and geo_audit.loc["basin_area", "unit"] == "million km2"
     assert round(geo_audit.loc["basin_area", "reproduced"], 5) == 1.03354

@@ -1,4 +1,5 @@
 """Known-answer tests for the pollution indices (worked by hand)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,9 @@ def test_igeo_broadcasts_sites_by_metals():
     np.testing.assert_allclose(igeo(c, b), [[1.0, 1.0], [-2.0, -1.0]], atol=1e-12)
 
 
-@pytest.mark.parametrize("value,cls", [(-1.0, 0), (0.0, 0), (0.33, 1), (1.0, 1), (1.5, 2), (2.85, 3),
-                                       (3.2, 4), (4.5, 5), (5.0, 5), (7.0, 6)])
+@pytest.mark.parametrize(
+    "value,cls", [(-1.0, 0), (0.0, 0), (0.33, 1), (1.0, 1), (1.5, 2), (2.85, 3), (3.2, 4), (4.5, 5), (5.0, 5), (7.0, 6)]
+)
 def test_muller_classes(value, cls):
     assert igeo_class(value) == cls
 

@@ -1,4 +1,5 @@
 """Jackknife+: levels n can support, refusal beyond them, and coverage on simulated data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ from tarimhm.rf.intervals import guaranteed_coverage, jackknife_plus, max_level
 
 
 def test_levels_by_hand():
-    assert max_level(7) == pytest.approx(0.875)          # 7/8
+    assert max_level(7) == pytest.approx(0.875)  # 7/8
     assert guaranteed_coverage(0.875) == pytest.approx(0.75)
     assert max_level(19) == pytest.approx(0.95)
     assert guaranteed_coverage(0.8) == pytest.approx(0.6)
@@ -16,8 +17,11 @@ def test_levels_by_hand():
 
 def test_refuses_unsupported_level():
     X, y = np.random.default_rng(0).uniform(size=(7, 4)), np.arange(7.0)
-    with pytest.raises(ValueError, match=r"95 % jackknife\+ interval is infinite with n = 7; the largest finite level "
-                                         r"is 87.5 % \(guaranteed coverage 75 %\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"95 % jackknife\+ interval is infinite with n = 7; the largest finite level "
+        r"is 87.5 % \(guaranteed coverage 75 %\)",
+    ):
         jackknife_plus(X, y, X[:1], {"rf__n_estimators": 5}, 0, 0.95)
 
 
@@ -34,4 +38,4 @@ def test_coverage_meets_guarantee():
         hits.append((y[11:] >= lo) & (y[11:] <= hi))
     cov = np.mean(hits)
     assert cov >= 0.6
-    assert cov <= 0.99        # not trivially infinite
+    assert cov <= 0.99  # not trivially infinite

@@ -1,5 +1,6 @@
 """The layout of the package (issue 13): per-section parameter stamps, Make rules that depend on them,
 import contracts that fail when the convention is broken, one way to name and require saved outputs."""
+
 from __future__ import annotations
 
 import os
@@ -35,15 +36,19 @@ def test_output_name_from_script():
 
 def test_outputs_redirect_together(tmp_path):
     """TARIMHM_OUTPUT (make smoke) moves every generated folder, the report included, and no input."""
-    code = ("from tarimhm import paths; print(paths.DATA_DERIVED, paths.FIGURES, paths.AUDIT, paths.TABLES, "
-            "paths.REPORT, paths.REPORTED, paths.output('figures/a.pdf'))")
+    code = (
+        "from tarimhm import paths; print(paths.DATA_DERIVED, paths.FIGURES, paths.AUDIT, paths.TABLES, "
+        "paths.REPORT, paths.REPORTED, paths.output('figures/a.pdf'))"
+    )
     env = {**os.environ, "TARIMHM_OUTPUT": str(tmp_path)}
     for k in ("TARIMHM_DERIVED", "TARIMHM_FIGURES", "TARIMHM_AUDIT"):
         env.pop(k, None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     d, f, a, t, r, rep, fig = out.stdout.split()
-    assert (d, f, a, t, r, fig) == tuple(str(tmp_path / p) for p in (
-        "data_derived", "figures", "paper/audit", "paper/tables", "paper/REPORT.md", "figures/a.pdf"))
+    assert (d, f, a, t, r, fig) == tuple(
+        str(tmp_path / p)
+        for p in ("data_derived", "figures", "paper/audit", "paper/tables", "paper/REPORT.md", "figures/a.pdf")
+    )
     assert rep == str(paths.REPORTED)
 
 
@@ -56,7 +61,7 @@ def test_section_hash_and_stamps_follow_only_their_section(tmp_path):
     first = config.write_stamps(p, tmp_path)
     assert set(first) == {*config.SECTIONS, *config.STAMPED_KEYS}
     before = {f.name: f.stat().st_mtime_ns for f in tmp_path.iterdir()}
-    assert config.write_stamps(p, tmp_path) == []                      # nothing changed: nothing rewritten
+    assert config.write_stamps(p, tmp_path) == []  # nothing changed: nothing rewritten
     assert config.write_stamps(q, tmp_path) == ["figures"]
     after = {f.name: f.stat().st_mtime_ns for f in tmp_path.iterdir()}
     assert [n for n in before if before[n] != after[n]] == ["figures.json"]
@@ -64,7 +69,13 @@ def test_section_hash_and_stamps_follow_only_their_section(tmp_path):
 
 def _tree(tmp_path: Path) -> Path:
     """The tracked files of the project, copied (Make rules only, nothing is run)."""
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     dst = tmp_path / "tree"
     for f in files:
         if (ROOT / f).is_file():
@@ -90,13 +101,13 @@ def test_changing_a_section_reruns_only_its_rules(tmp_path):
         (tree / "data_derived" / d).mkdir(parents=True, exist_ok=True)
     for d in ("figures", "paper/audit", "paper/tables"):
         (tree / d).mkdir(parents=True, exist_ok=True)
-    _make(tree, "-t", "all")                                  # every output up to date, nothing computed
+    _make(tree, "-t", "all")  # every output up to date, nothing computed
     assert not [ln for ln in _make(tree, "-n", "all") if "analysis/" in ln]
     text = (tree / "analysis" / "params.yaml").read_text()
     copy = tmp_path / "copy.yaml"
     copy.write_text(text.replace("  dpi: 300 ", "  dpi: 150 "))
     scripts = [ln.split()[1] for ln in _make(tree, "-n", "all", f"PARAMS={copy}") if "analysis/" in ln]
-    assert scripts and all(Path(s).name[0] == "1" for s in scripts), scripts   # figure scripts (1NN) only
+    assert scripts and all(Path(s).name[0] == "1" for s in scripts), scripts  # figure scripts (1NN) only
     assert len(scripts) == len(list((tree / "analysis").glob("1[0-9][0-9]_fig*.py")))
     # a change of the rf section re-runs the RF stages, the maps and what is drawn from them, not the sites
     copy.write_text(text.replace("  seed: 42 ", "  seed: 43 "))
@@ -105,12 +116,15 @@ def test_changing_a_section_reruns_only_its_rules(tmp_path):
     assert not {"010_reconstruct_sites.py", "050_imagery.py", "040_risk_montecarlo.py"} & scripts
 
 
-@pytest.mark.parametrize("module,line,contract", [
-    ("risk/stage.py", "import matplotlib.pyplot", "Only figures.py modules and viz/ import matplotlib"),
-    ("risk/figures.py", "from . import stage", "Figures, tables and stages are independent"),
-    ("raster/kernels.py", "from ..rf import inversion", "Layers"),
-    ("paths.py", "from . import config", "Layers"),
-])
+@pytest.mark.parametrize(
+    "module,line,contract",
+    [
+        ("risk/stage.py", "import matplotlib.pyplot", "Only figures.py modules and viz/ import matplotlib"),
+        ("risk/figures.py", "from . import stage", "Figures, tables and stages are independent"),
+        ("raster/kernels.py", "from ..rf import inversion", "Layers"),
+        ("paths.py", "from . import config", "Layers"),
+    ],
+)
 def test_import_contracts_fail_when_broken(tmp_path, module, line, contract):
     lint = VENV_BIN / "lint-imports"
     if not lint.exists():
@@ -120,8 +134,13 @@ def test_import_contracts_fail_when_broken(tmp_path, module, line, contract):
     f = src / "tarimhm" / module
     f.write_text(f.read_text(encoding="utf-8") + f"\n{line}  # injected by the test\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(src), "COLUMNS": "250"}
-    out = subprocess.run([str(lint), "--config", str(ROOT / "pyproject.toml"), "--no-cache"], cwd=tmp_path,
-                         env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(lint), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0, out.stdout
     assert "Broken contracts" in out.stdout, out.stdout
-    assert contract in out.stdout.split("Broken contracts", 1)[1], out.stdout      # the contract that was broken
+    assert contract in out.stdout.split("Broken contracts", 1)[1], out.stdout  # the contract that was broken

@@ -1,4 +1,5 @@
 """Provenance stamps, data-status arithmetic and atomic writes."""
+
 from __future__ import annotations
 
 import json
@@ -9,11 +10,16 @@ import pytest
 from tarimhm import provenance as pv
 
 
-@pytest.mark.parametrize("statuses,expected", [
-    (("real",), "real"), (("real", "real"), "real"), (("real", "reconstructed"), "reconstructed"),
-    (("surrogate", "reconstructed"), "reconstructed+surrogate"),
-    (("reconstructed+surrogate", "real"), "reconstructed+surrogate"),
-])
+@pytest.mark.parametrize(
+    "statuses,expected",
+    [
+        (("real",), "real"),
+        (("real", "real"), "real"),
+        (("real", "reconstructed"), "reconstructed"),
+        (("surrogate", "reconstructed"), "reconstructed+surrogate"),
+        (("reconstructed+surrogate", "real"), "reconstructed+surrogate"),
+    ],
+)
 def test_combine_status(statuses, expected):
     assert pv.combine_status(*statuses) == expected
 
@@ -73,9 +79,22 @@ def test_output_folders_follow_the_environment(tmp_path):
     """make smoke relies on these: generated outputs (audits included) never land in the repository."""
     import subprocess
     import sys
-    env = {"TARIMHM_DERIVED": str(tmp_path / "d"), "TARIMHM_FIGURES": str(tmp_path / "f"),
-           "TARIMHM_AUDIT": str(tmp_path / "a"), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", "from tarimhm import paths; "
-                          "print(paths.DATA_DERIVED, paths.FIGURES, paths.AUDIT, paths.sites_dir())"],
-                         env=env, capture_output=True, text=True, check=True).stdout.split()
+
+    env = {
+        "TARIMHM_DERIVED": str(tmp_path / "d"),
+        "TARIMHM_FIGURES": str(tmp_path / "f"),
+        "TARIMHM_AUDIT": str(tmp_path / "a"),
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tarimhm import paths; print(paths.DATA_DERIVED, paths.FIGURES, paths.AUDIT, paths.sites_dir())",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert out == [str(tmp_path / "d"), str(tmp_path / "f"), str(tmp_path / "a"), str(tmp_path / "d" / "sites")]

@@ -1,5 +1,6 @@
 """Basin-map engine: compiled forests vs scikit-learn (bit for bit), DI/AOA, the NaN-aware median,
 tiled == untiled, resume after a killed run, dask scheduler, COG structure, class counts."""
+
 from __future__ import annotations
 
 import json
@@ -47,10 +48,11 @@ def _adversarial_dn(cm, rng, n_random=4000):
 
 
 @pytest.mark.parametrize("n", [7, 9, 19])
-@pytest.mark.parametrize("max_cells,u16_cells", [(2 ** 22, 65535), (2 ** 22, 0), (1, 65535)])
+@pytest.mark.parametrize("max_cells,u16_cells", [(2**22, 65535), (2**22, 0), (1, 65535)])
 def test_compiled_bit_exact_with_sklearn(n, max_cells, u16_cells, monkeypatch):
     """Both paths; the table path with uint16 and with int32 kernel LUTs."""
     import tarimhm.raster.compile as C
+
     monkeypatch.setattr(C, "U16_MAX_CELLS", u16_cells)
     X, y, pipe = _fit(n, seed=n)
     cm = compile_model(forest_arrays(pipe), max_cells=max_cells)
@@ -59,10 +61,10 @@ def test_compiled_bit_exact_with_sklearn(n, max_cells, u16_cells, monkeypatch):
     dn = _adversarial_dn(cm, rng)
     got = cm.predict(dn)
     ref = reference_mean_var(pipe, dn_to_reflectance(dn.reshape(4, -1).T))
-    np.testing.assert_array_equal(got[0].ravel(), ref[:, 0])          # mean, bit for bit
-    np.testing.assert_array_equal(got[1].ravel(), ref[:, 1])          # variance across trees
+    np.testing.assert_array_equal(got[0].ravel(), ref[:, 0])  # mean, bit for bit
+    np.testing.assert_array_equal(got[1].ravel(), ref[:, 1])  # variance across trees
     np.testing.assert_array_equal(got[0].ravel(), pipe.predict(dn_to_reflectance(dn.reshape(4, -1).T)))
-    assert np.isnan(got[2]).all()                                      # no LOO forests: no interval
+    assert np.isnan(got[2]).all()  # no LOO forests: no interval
 
 
 def test_float32_edges_of_thresholds():
@@ -79,14 +81,19 @@ def test_float32_edges_of_thresholds():
             dn0 = int(rng.integers(200, 4000))
             v32 = np.float32(dn_to_reflectance(dn0) * sc.scale_[f] + sc.min_[f])
             choice = (t + node) % 5
-            thr = [float(v32), np.nextafter(float(v32), -np.inf), np.nextafter(float(v32), np.inf),
-                   float(np.nextafter(v32, np.float32(-np.inf))), float(np.nextafter(v32, np.float32(np.inf)))][choice]
+            thr = [
+                float(v32),
+                np.nextafter(float(v32), -np.inf),
+                np.nextafter(float(v32), np.inf),
+                float(np.nextafter(v32, np.float32(-np.inf))),
+                float(np.nextafter(v32, np.float32(np.inf))),
+            ][choice]
             tr.threshold[node] = thr
             probes.append((f, dn0))
     cm = compile_model(forest_arrays(pipe))
     dn = rng.integers(1, 65536, (len(probes) * 3, 4))
     for i, (f, dn0) in enumerate(probes):
-        dn[3 * i:3 * i + 3, f] = [dn0 - 1, dn0, dn0 + 1]
+        dn[3 * i : 3 * i + 3, f] = [dn0 - 1, dn0, dn0 + 1]
     dn = dn.astype(np.uint16).T.reshape(4, 1, -1)
     ref = reference_mean_var(pipe, dn_to_reflectance(dn.reshape(4, -1).T))
     got = cm.predict(dn)
@@ -105,7 +112,7 @@ def test_jackknife_bounds_exact(n):
     rng = np.random.default_rng(1)
     dn = rng.integers(1, 65536, (4, 30, 40)).astype(np.uint16)
     lo, hi = jackknife_plus(X, y, dn_to_reflectance(dn.reshape(4, -1).T), bp, 42, 0.8)
-    for max_cells in (2 ** 22, 1):
+    for max_cells in (2**22, 1):
         cm = compile_model(forest_arrays(pipe), loo, resid, 0.8, max_cells=max_cells)
         got = cm.predict(dn)
         np.testing.assert_array_equal(got[2].ravel(), lo)
@@ -120,12 +127,12 @@ def test_nodata_and_bad_shape():
     cm = compile_model(forest_arrays(pipe))
     dn = np.full((4, 2, 2), 1000, np.uint16)
     dn[2, 0, 1] = 0
-    dn[:, 1, 0] = 0                                        # every band nodata: sum of the NaN-row offsets
+    dn[:, 1, 0] = 0  # every band nodata: sum of the NaN-row offsets
     out = cm.predict(dn)
     assert np.isnan(out[:, 0, 1]).all() and np.isnan(out[:, 1, 0]).all() and np.isfinite(out[:2, 1, 1]).all()
     with pytest.raises(ValueError, match="expected a \\(4, h, w\\) DN block"):
         cm.predict(np.ones((3, 2, 2), np.uint16))
-    buf = np.full((2, 2, 2), -1.0, np.float32)             # caller's buffer is filled in place
+    buf = np.full((2, 2, 2), -1.0, np.float32)  # caller's buffer is filled in place
     assert cm.predict(dn, np.float32, outputs=2, out=buf) is buf
     np.testing.assert_array_equal(buf, cm.predict(dn, np.float32, outputs=2))
     with pytest.raises(ValueError, match="out must be"):
@@ -138,10 +145,18 @@ def test_di_and_aoa_exact():
     rng = np.random.default_rng(2)
     X = rng.uniform(0.02, 0.4, (7, 4))
     m = train_di(X, rng.uniform(0, 1, 4))
-    dm = compile_di({"mean": m.mean, "sd": m.sd, "weights": m.weights, "train_scaled": m.train_scaled,
-                     "d_bar": m.d_bar, "threshold": m.threshold})
+    dm = compile_di(
+        {
+            "mean": m.mean,
+            "sd": m.sd,
+            "weights": m.weights,
+            "train_scaled": m.train_scaled,
+            "d_bar": m.d_bar,
+            "threshold": m.threshold,
+        }
+    )
     dn = rng.integers(1, 65536, (4, 40, 50)).astype(np.uint16)
-    dn[:, 0, :7] = np.rint(X.T * 1e4)          # pixels close to the training points
+    dn[:, 0, :7] = np.rint(X.T * 1e4)  # pixels close to the training points
     got = dm.di(dn)
     ref_di, ref_in = aoa(m, dn_to_reflectance(dn.reshape(4, -1).T))
     np.testing.assert_array_equal(got.ravel(), ref_di)
@@ -156,7 +171,7 @@ def test_nanmedian5_equals_scipy_generic_filter(seed):
     a[rng.random(a.shape) < 0.35] = np.nan
     a[5:15, 5:15] = 2.0
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)        # all-NaN windows
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
         ref = generic_filter(a, np.nanmedian, size=5, mode="constant", cval=np.nan)[2:-2, 2:-2]
     ref[np.isnan(a[2:-2, 2:-2])] = np.nan
     np.testing.assert_array_equal(post.nanmedian5(a), ref)
@@ -164,14 +179,14 @@ def test_nanmedian5_equals_scipy_generic_filter(seed):
 
 def test_nanmedian_by_hand():
     a = np.full((5, 5), np.nan, np.float32)
-    a[2, 2], a[0, 0], a[4, 4], a[1, 3] = 4, 1, 10, 2          # valid: 1, 2, 4, 10 -> (2 + 4) / 2
+    a[2, 2], a[0, 0], a[4, 4], a[1, 3] = 4, 1, 10, 2  # valid: 1, 2, 4, 10 -> (2 + 4) / 2
     assert post.nanmedian5(a)[0, 0] == 3.0
-    a[3, 1] = 7                                                # 1, 2, 4, 7, 10 -> 4
+    a[3, 1] = 7  # 1, 2, 4, 7, 10 -> 4
     assert post.nanmedian5(a)[0, 0] == 4.0
 
 
 def test_domain_rule():
-    m = np.array([[0, 1, 3, 5, 7]], np.uint8)        # outside, land, water, snow, water+snow
+    m = np.array([[0, 1, 3, 5, 7]], np.uint8)  # outside, land, water, snow, water+snow
     np.testing.assert_array_equal(post.domain(m, "soil"), [[False, True, False, False, False]])
     np.testing.assert_array_equal(post.domain(m, "water"), [[False, False, True, False, False]])
     with pytest.raises(ValueError, match="medium"):
@@ -180,28 +195,28 @@ def test_domain_rule():
 
 def test_tile_counts_by_hand():
     mean = np.array([[0.5, 1.0, 1.5], [2.0, 3.5, np.nan]], np.float32)
-    res = {"bands": mean[None], "aoa": np.array([[1, 0, 1], [1, 255, 255]], np.uint8), "n_domain": 5,
-           "n_removed": 0}
+    res = {"bands": mean[None], "aoa": np.array([[1, 0, 1], [1, 255, 255]], np.uint8), "n_domain": 5, "n_removed": 0}
     c = post.tile_counts(res, np.array([1.0, 2.0, 3.0]))
     # bins (-inf,1], (1,2], (2,3], (3,inf): 0.5 1.0 | 1.5 2.0 | - | 3.5
     assert c["counts"] == [2, 2, 0, 1] and c["n_valid"] == 5 and c["n_in_aoa"] == 3
     assert (c["min"], c["max"]) == (0.5, 3.5)
 
 
-
 def test_class_shares_and_verdicts_by_hand():
     from tarimhm.maps.audit import _verdict, share_in
+
     s = {"edges": [1.0, 2.0, 3.0], "counts": [2, 2, 0, 1], "n_valid": 5}
     assert share_in(s, None, 1.0) == 40.0 and share_in(s, 1.0, 3.0) == 40.0 and share_in(s, 3.0, None) == 20.0
     assert share_in(s, None, None) == 100.0
     with pytest.raises(ValueError):
-        share_in(s, 1.5, None)                          # not an edge: no silent interpolation
+        share_in(s, 1.5, None)  # not an edge: no silent interpolation
     assert _verdict(10.0, 10.8, "real") == ("reproduced", "reproduced")
     assert _verdict(10.0, 12.0, "real") == ("differs by +2.0 percentage points", "differs")
     v = _verdict(10.0, 10.8, "reconstructed+surrogate")  # agreement on surrogate data is no reproduction
     assert v.text.startswith("cannot be reproduced") and v.text.endswith("(within 1 pp by coincidence)")
     assert v.cls == "agrees by coincidence"
     assert _verdict(10.0, 14.0, "reconstructed+surrogate").cls == "cannot be reproduced"
+
 
 # ---------------------------------------------------------------- engine on a small synthetic scene
 H, W = 300, 560
@@ -217,11 +232,19 @@ def _scene(tmp_path):
     inside = ((xx - W / 2) / (W / 2.1)) ** 2 + ((yy - H / 2) / (H / 2.1)) ** 2 <= 1
     dn[:, ~inside] = 0
     mask = inside.astype(np.uint8)
-    mask[(abs(yy - 0.4 * xx - 30) <= 1) & inside] |= 2          # a river, 3 px wide
-    mask[((xx - 400) ** 2 + (yy - 80) ** 2 < 300) & inside] |= 2    # a lake
-    mask[(xx < 120) & (yy < 120) & inside] |= 4                   # snow
-    prof = {"driver": "GTiff", "width": W, "height": H, "crs": "EPSG:32644",
-            "transform": Affine(60, 0, 300000, 0, -60, 4500000), "tiled": True, "blockxsize": 64, "blockysize": 64}
+    mask[(abs(yy - 0.4 * xx - 30) <= 1) & inside] |= 2  # a river, 3 px wide
+    mask[((xx - 400) ** 2 + (yy - 80) ** 2 < 300) & inside] |= 2  # a lake
+    mask[(xx < 120) & (yy < 120) & inside] |= 4  # snow
+    prof = {
+        "driver": "GTiff",
+        "width": W,
+        "height": H,
+        "crs": "EPSG:32644",
+        "transform": Affine(60, 0, 300000, 0, -60, 4500000),
+        "tiled": True,
+        "blockxsize": 64,
+        "blockysize": 64,
+    }
     with rasterio.open(tmp_path / "mosaic.tif", "w", count=4, dtype="uint16", nodata=0, **prof) as d:
         d.write(dn)
     with rasterio.open(tmp_path / "masks.tif", "w", count=1, dtype="uint8", **prof) as d:
@@ -229,17 +252,22 @@ def _scene(tmp_path):
     compiled = []
     for i, metal in enumerate(("As", "Cd")):
         r = np.random.default_rng(20 + i)
-        X = np.column_stack([r.uniform(lo, hi, 7) for lo, hi in ((0.03, 0.12), (0.05, 0.09), (0.04, 0.12),
-                                                                     (0.2, 0.4))])
+        X = np.column_stack([r.uniform(lo, hi, 7) for lo, hi in ((0.03, 0.12), (0.05, 0.09), (0.04, 0.12), (0.2, 0.4))])
         y = r.lognormal(1, 0.5, 7)
         pipe = make_pipeline(42, n_estimators=30, min_samples_leaf=1, max_depth=10).fit(X, y)
-        models, resid = loo_fits(X, y, {"rf__n_estimators": 30, "rf__min_samples_leaf": 1, "rf__max_depth": 10},
-                                 42)
-        cm = compile_model(forest_arrays(pipe), [forest_arrays(m) for m in models], resid, 0.8,
-                           max_cells=2 ** 22 if i == 0 else 1)      # one model on each path
+        models, resid = loo_fits(X, y, {"rf__n_estimators": 30, "rf__min_samples_leaf": 1, "rf__max_depth": 10}, 42)
+        cm = compile_model(
+            forest_arrays(pipe), [forest_arrays(m) for m in models], resid, 0.8, max_cells=2**22 if i == 0 else 1
+        )  # one model on each path
         tdi = train_di(X, [1, 1, 0.5, 2])
-        a = {"mean": tdi.mean, "sd": tdi.sd, "weights": tdi.weights, "train_scaled": tdi.train_scaled,
-             "d_bar": tdi.d_bar, "threshold": tdi.threshold}
+        a = {
+            "mean": tdi.mean,
+            "sd": tdi.sd,
+            "weights": tdi.weights,
+            "train_scaled": tdi.train_scaled,
+            "d_bar": tdi.d_bar,
+            "threshold": tdi.threshold,
+        }
         p = tmp_path / f"soil_{metal}.npz"
         save_compiled(cm, a, {"p99": float(np.percentile(y, 99)), "aoa_threshold": tdi.threshold}, p)
         compiled.append(str(p))
@@ -247,9 +275,19 @@ def _scene(tmp_path):
 
 
 def _spec(tmp_path, compiled, tile, name, medium="soil"):
-    return MapSpec(medium=medium, metals=("As", "Cd"), mosaic=str(tmp_path / "mosaic.tif"),
-                   masks=str(tmp_path / "masks.tif"), compiled=tuple(compiled), edges=((1.0, 3.0), (2.0,)),
-                   tile_dir=str(tmp_path / name), tile=tile, width=W, height=H, blocksize=128)
+    return MapSpec(
+        medium=medium,
+        metals=("As", "Cd"),
+        mosaic=str(tmp_path / "mosaic.tif"),
+        masks=str(tmp_path / "masks.tif"),
+        compiled=tuple(compiled),
+        edges=((1.0, 3.0), (2.0,)),
+        tile_dir=str(tmp_path / name),
+        tile=tile,
+        width=W,
+        height=H,
+        blocksize=128,
+    )
 
 
 def _build(spec, out, scheduler=None):
@@ -257,10 +295,28 @@ def _build(spec, out, scheduler=None):
     with rasterio.open(spec.mosaic) as src:
         crs, tr = src.crs.to_wkt(), src.transform
     names = band_names(spec.metals)
-    assemble(spec, out, "val", crs, tr, {"tarimhm_data_status": "surrogate"}, [{"x": "1"}] * len(names),
-             ["mg/kg"] * len(names), threads=1)
-    assemble(spec, str(out).replace(".tif", "_aoa.tif"), "aoa", crs, tr, {"tarimhm_data_status": "surrogate"},
-             [{}] * 4, ["1", ""] * 2, threads=1)
+    assemble(
+        spec,
+        out,
+        "val",
+        crs,
+        tr,
+        {"tarimhm_data_status": "surrogate"},
+        [{"x": "1"}] * len(names),
+        ["mg/kg"] * len(names),
+        threads=1,
+    )
+    assemble(
+        spec,
+        str(out).replace(".tif", "_aoa.tif"),
+        "aoa",
+        crs,
+        tr,
+        {"tarimhm_data_status": "surrogate"},
+        [{}] * 4,
+        ["1", ""] * 2,
+        threads=1,
+    )
     return out
 
 
@@ -273,8 +329,7 @@ def _untiled_reference(tmp_path, compiled, medium="soil"):
     bands, dis, aoas = [], [], []
     for cpath in compiled:
         cm, dm, meta = load_compiled(cpath)
-        res = post.postprocess(cm.predict(dn, np.float32), dm.di(dn[:, 2:-2, 2:-2]), dom, meta["p99"],
-                               dm.threshold)
+        res = post.postprocess(cm.predict(dn, np.float32), dm.di(dn[:, 2:-2, 2:-2]), dom, meta["p99"], dm.threshold)
         bands.append(res["bands"])
         dis.append(res["di"])
         aoas.append(res["aoa"])
@@ -286,7 +341,7 @@ def test_tiled_equals_untiled_and_cog_structure(tmp_path):
     ref, app = _untiled_reference(tmp_path, compiled)
     assert np.isfinite(ref[0]).sum() > 1000 and np.isnan(ref[0]).sum() > 1000
     outs = {}
-    for tile in (64, 100, 128, 1024):                 # 1024 > scene: a single tile; 100 is not aligned
+    for tile in (64, 100, 128, 1024):  # 1024 > scene: a single tile; 100 is not aligned
         outs[tile] = _build(_spec(tmp_path, compiled, tile, f"t{tile}"), tmp_path / f"map_{tile}.tif")
         with rasterio.open(outs[tile]) as s:
             np.testing.assert_array_equal(s.read(), ref)
@@ -298,7 +353,7 @@ def test_tiled_equals_untiled_and_cog_structure(tmp_path):
         assert s.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
         assert s.compression.name == "zstd" and s.block_shapes[0] == (128, 128)
         assert s.overviews(1) == [2, 4, 8], "COG overviews missing"
-        ov = s.read(1, out_shape=(1, -(-H // 4), -(-W // 4)))   # read from the 1/4 overview
+        ov = s.read(1, out_shape=(1, -(-H // 4), -(-W // 4)))  # read from the 1/4 overview
         assert np.isfinite(ov).sum() > 50
         assert s.descriptions == tuple(band_names(("As", "Cd")))
         assert s.units[0] == "mg/kg" and np.isnan(s.nodata)
@@ -309,7 +364,7 @@ def test_tiled_equals_untiled_and_cog_structure(tmp_path):
         assert s.nodata == 65535 and s.descriptions == tuple(band_names(("As", "Cd"), "aoa"))
         assert s.scales[0] == 0.001 and s.scales[1] == 1.0 and s.overviews(1) == [2, 4, 8]
         assert set(np.unique(a[1])) <= {0, 1, 65535} and (a[1] == 1).any()
-        np.testing.assert_array_equal(a[1] == 65535, np.isnan(ref[1]))      # AOA mapped where spread is
+        np.testing.assert_array_equal(a[1] == 65535, np.isnan(ref[1]))  # AOA mapped where spread is
         np.testing.assert_array_equal(a[0] == 65535, a[1] == 65535)
 
 
@@ -328,9 +383,12 @@ def test_dask_scheduler_same_bytes(tmp_path):
     distributed = pytest.importorskip("distributed")
     compiled = _scene(tmp_path)
     local = _build(_spec(tmp_path, compiled, 64, "local"), tmp_path / "local.tif")
-    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None,
-                                  scheduler_port=0) as cluster:
-        remote = _build(_spec(tmp_path, compiled, 64, "dask"), tmp_path / "dask.tif", scheduler=cluster.scheduler_address)
+    with distributed.LocalCluster(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None, scheduler_port=0
+    ) as cluster:
+        remote = _build(
+            _spec(tmp_path, compiled, 64, "dask"), tmp_path / "dask.tif", scheduler=cluster.scheduler_address
+        )
     assert local.read_bytes() == remote.read_bytes()
 
 
@@ -379,8 +437,14 @@ def test_compiled_store_roundtrip(tmp_path):
     X, y, pipe = _fit(7)
     cm = compile_model(forest_arrays(pipe))
     m = train_di(X, [1, 1, 1, 1])
-    a = {"mean": m.mean, "sd": m.sd, "weights": m.weights, "train_scaled": m.train_scaled, "d_bar": m.d_bar,
-         "threshold": m.threshold}
+    a = {
+        "mean": m.mean,
+        "sd": m.sd,
+        "weights": m.weights,
+        "train_scaled": m.train_scaled,
+        "d_bar": m.d_bar,
+        "threshold": m.threshold,
+    }
     save_compiled(cm, a, {"p99": 1.0}, tmp_path / "m.npz")
     cm2, dm2, meta = load_compiled(tmp_path / "m.npz")
     dn = np.random.default_rng(0).integers(1, 65536, (4, 20, 20)).astype(np.uint16)

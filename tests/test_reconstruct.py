@@ -1,4 +1,5 @@
 """Site reconstruction: determinism (byte-identical CSVs) and agreement with the paper."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,9 +20,9 @@ def test_two_runs_byte_identical(tiny, rep, tmp_path):
 def test_count_residuals_by_hand():
     # values 1, 2, 3, 4 against threshold 2.5 with 2 above: sorted desc 4,3 | 2,1
     # hinge on the 2nd largest: relu(1.01 - 3/2.5) = 0; on the 3rd: relu(2/2.5 - 0.99) = 0
-    np.testing.assert_allclose(_count_residuals(np.array([1., 2., 3., 4.]), 2.5, 2, 0.01), [0, 0])
+    np.testing.assert_allclose(_count_residuals(np.array([1.0, 2.0, 3.0, 4.0]), 2.5, 2, 0.01), [0, 0])
     # 3 above asked: 3rd largest 2/2.5 = 0.8 -> relu(1.01 - 0.8) = 0.21; 4th 0.4 -> relu(0.4 - 0.99) = 0
-    np.testing.assert_allclose(_count_residuals(np.array([1., 2., 3., 4.]), 2.5, 3, 0.01), [0.21, 0])
+    np.testing.assert_allclose(_count_residuals(np.array([1.0, 2.0, 3.0, 4.0]), 2.5, 3, 0.01), [0.21, 0])
 
 
 def test_pearson_matches_numpy():
@@ -42,9 +43,19 @@ def test_every_fitted_constraint_met(full):
     assert all(left.conflicts_with.str.len() > 0)
 
 
-@pytest.mark.parametrize("medium,metal,mean", [("soil", "Zn", 64.67), ("soil", "Cu", 21.73), ("soil", "Pb", 18.39),
-                                               ("soil", "As", 13.65), ("soil", "Cd", 0.27), ("water", "Zn", 7.74),
-                                               ("water", "As", 4.38), ("water", "Cd", 2.29)])
+@pytest.mark.parametrize(
+    "medium,metal,mean",
+    [
+        ("soil", "Zn", 64.67),
+        ("soil", "Cu", 21.73),
+        ("soil", "Pb", 18.39),
+        ("soil", "As", 13.65),
+        ("soil", "Cd", 0.27),
+        ("water", "Zn", 7.74),
+        ("water", "As", 4.38),
+        ("water", "Cd", 2.29),
+    ],
+)
 def test_means_within_one_percent(full, medium, metal, mean):
     df = pd.read_csv(full[1] / f"{medium}.csv")
     assert df[metal].mean() == pytest.approx(mean, rel=0.01)
@@ -70,6 +81,7 @@ def test_sites_inside_the_basin(full):
     from shapely import contains_xy
 
     from tarimhm import geo
+
     for medium in ("soil", "water"):
         df = pd.read_csv(full[1] / f"{medium}.csv")
         assert contains_xy(geo.basin(), df.lon.to_numpy(), df.lat.to_numpy()).all(), medium

@@ -1,4 +1,5 @@
 """The reproduction report: element registry, verdict classes, one row per printed number."""
+
 from __future__ import annotations
 
 import re
@@ -22,12 +23,17 @@ def test_registry_lists_every_numbered_table_and_figure(rep):
         assert not e.outputs or e.make, f"{e.element}: outputs without a make target"
 
 
-@pytest.mark.parametrize("text,message", [
-    ("elements:\n  - {element: 'Table 1', caption: 'x y z', role: result, locators: ['Table 11']}\n",
-     r"elements\.yaml: Table 1: locator\(s\) \['Table 11'\] are not in reported\.yaml"),
-    ("elements:\n  - {element: 'Table 1', caption: 'x y z', role: figure}\n", r"elements\.0\.role"),
-    ("elements:\n  - {element: 'Tab 1', caption: 'x y z', role: result}\n", r"elements\.0\.element"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            "elements:\n  - {element: 'Table 1', caption: 'x y z', role: result, locators: ['Table 11']}\n",
+            r"elements\.yaml: Table 1: locator\(s\) \['Table 11'\] are not in reported\.yaml",
+        ),
+        ("elements:\n  - {element: 'Table 1', caption: 'x y z', role: figure}\n", r"elements\.0\.role"),
+        ("elements:\n  - {element: 'Tab 1', caption: 'x y z', role: result}\n", r"elements\.0\.element"),
+    ],
+)
 def test_registry_errors_name_file_and_field(rep, tmp_path, text, message):
     p = tmp_path / "elements.yaml"
     p.write_text(text, encoding="utf-8")
@@ -40,29 +46,93 @@ def _audits(d):
     d.mkdir(parents=True)
     # every audit file has the row schema of tarimhm.audit: the report reads the class, never the text
     st = "reconstructed+surrogate"
-    pd.DataFrame([
-        {"reported_id": "s3.1p1:sum_hm.soil.mean", "reported": 118.7, "reproduced": 118.71, "verdict": "reproduced",
-         "verdict_class": "reproduced by construction", "basis": "by construction (fitted in the reconstruction)",
-         "data_status": st},
-        {"reported_id": "s3.1p1:sum_hm.soil.min", "reported": 95.0, "reproduced": 90.0, "verdict": "differs by -5 %",
-         "verdict_class": "differs", "basis": "independent of the fit", "data_status": st},
-    ]).to_csv(d / "statistics.csv", index=False)
-    pd.DataFrame([
-        {"reported_id": "s3.4.3p1:cr.water.adult.As.min", "profile": p, "reported": 9e-6, "reproduced": v,
-         "verdict": vd, "verdict_class": c, "basis": f"profile {p}", "data_status": st}
-        for p, v, vd, c in (("paper_as_stated", 1e-5, "differs by +11 %", "differs"),
-                            ("paper_reproducing", 8.97e-6, "reproduced", "reproduced"))
-    ]).to_csv(d / "risk.csv", index=False)
-    pd.DataFrame([{"reported_id": "tab4:rf_mae.soil.Cd.value", "reported": 0.007, "reproduced": 0.5, "data_status": st,
-                   "verdict": "cannot be reproduced from what was published: surrogate; differs by +7000 %",
-                   "verdict_class": "cannot be reproduced", "basis": ""}]).to_csv(d / "rf.csv", index=False)
-    pd.DataFrame([{"medium": "soil", "metal": "As", "class": 1, "paper_pct": 34.1, "ours_pct": 0.0, "reported": 34.1,
-                   "reproduced": 0.0, "reported_id": "tab5:map_class.soil.As.share.c1",
-                   "verdict": "cannot be reproduced from what was published: surrogate",
-                   "verdict_class": "cannot be reproduced", "basis": "", "data_status": st, "ours": None},
-                  {"medium": "soil", "metal": "As", "class": None, "paper_pct": None, "ours_pct": None, "reported": None,
-                   "reproduced": 1.0, "reported_id": None, "verdict": "not in the paper", "verdict_class": "not audited",
-                   "basis": "", "data_status": st, "ours": 1.0}]).to_csv(d / "maps_soil.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "reported_id": "s3.1p1:sum_hm.soil.mean",
+                "reported": 118.7,
+                "reproduced": 118.71,
+                "verdict": "reproduced",
+                "verdict_class": "reproduced by construction",
+                "basis": "by construction (fitted in the reconstruction)",
+                "data_status": st,
+            },
+            {
+                "reported_id": "s3.1p1:sum_hm.soil.min",
+                "reported": 95.0,
+                "reproduced": 90.0,
+                "verdict": "differs by -5 %",
+                "verdict_class": "differs",
+                "basis": "independent of the fit",
+                "data_status": st,
+            },
+        ]
+    ).to_csv(d / "statistics.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "reported_id": "s3.4.3p1:cr.water.adult.As.min",
+                "profile": p,
+                "reported": 9e-6,
+                "reproduced": v,
+                "verdict": vd,
+                "verdict_class": c,
+                "basis": f"profile {p}",
+                "data_status": st,
+            }
+            for p, v, vd, c in (
+                ("paper_as_stated", 1e-5, "differs by +11 %", "differs"),
+                ("paper_reproducing", 8.97e-6, "reproduced", "reproduced"),
+            )
+        ]
+    ).to_csv(d / "risk.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "reported_id": "tab4:rf_mae.soil.Cd.value",
+                "reported": 0.007,
+                "reproduced": 0.5,
+                "data_status": st,
+                "verdict": "cannot be reproduced from what was published: surrogate; differs by +7000 %",
+                "verdict_class": "cannot be reproduced",
+                "basis": "",
+            }
+        ]
+    ).to_csv(d / "rf.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "medium": "soil",
+                "metal": "As",
+                "class": 1,
+                "paper_pct": 34.1,
+                "ours_pct": 0.0,
+                "reported": 34.1,
+                "reproduced": 0.0,
+                "reported_id": "tab5:map_class.soil.As.share.c1",
+                "verdict": "cannot be reproduced from what was published: surrogate",
+                "verdict_class": "cannot be reproduced",
+                "basis": "",
+                "data_status": st,
+                "ours": None,
+            },
+            {
+                "medium": "soil",
+                "metal": "As",
+                "class": None,
+                "paper_pct": None,
+                "ours_pct": None,
+                "reported": None,
+                "reproduced": 1.0,
+                "reported_id": None,
+                "verdict": "not in the paper",
+                "verdict_class": "not audited",
+                "basis": "",
+                "data_status": st,
+                "ours": 1.0,
+            },
+        ]
+    ).to_csv(d / "maps_soil.csv", index=False)
 
 
 def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatch):
@@ -70,7 +140,7 @@ def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatc
     _audits(paths.AUDIT)
     nums, used, statuses = collect_numbers(rep, "paper_reproducing")
     assert len(nums) == len(rep) and nums.reported_id.is_unique and set(nums["class"]) <= set(CLASSES)
-    assert set(statuses) == {"reconstructed+surrogate"}       # every audit row carries its data status
+    assert set(statuses) == {"reconstructed+surrogate"}  # every audit row carries its data status
     assert [u.name for u in used] == ["statistics.csv", "risk.csv", "rf.csv", "maps_soil.csv"]
     n = nums.set_index("reported_id")
     assert n.loc["s3.1p1:sum_hm.soil.mean", "class"] == "reproduced by construction"
@@ -112,14 +182,16 @@ def test_geography_audit_of_sect_2_1(rep):
 
     from tarimhm import geo
     from tarimhm.sites.audit import audit_geography
+
     a = audit_geography(rep).set_index(["quantity", "stat"])
-    to_ea = Transformer.from_crs("EPSG:4326", "+proj=aea +lat_1=36 +lat_2=42 +lon_0=84 +datum=WGS84",
-                                 always_xy=True).transform
+    to_ea = Transformer.from_crs(
+        "EPSG:4326", "+proj=aea +lat_1=36 +lat_2=42 +lon_0=84 +datum=WGS84", always_xy=True
+    ).transform
     albers = shapely.transform(geo.basin(), lambda xy: np.column_stack(to_ea(xy[:, 0], xy[:, 1]))).area / 1e12
     assert a.loc[("basin_area", "value"), "reproduced"] == pytest.approx(albers, rel=2e-3)
-    assert a.loc[("basin_area", "value"), "reproduced"] == pytest.approx(1.0335, rel=1e-3)   # vs printed 1.05
+    assert a.loc[("basin_area", "value"), "reproduced"] == pytest.approx(1.0335, rel=1e-3)  # vs printed 1.05
     assert a.loc[("basin_area", "value"), "verdict"] == "reproduced within 3 %"
     assert a.loc[("basin_area", "value"), "verdict_class"] == "within 3 %"
     assert a.loc[("n_prefectures", "value"), "verdict"] == "reproduced"
-    assert a.loc[("basin_lon", "min"), "verdict"] == "reproduced"                 # 73.50 E -> 73
+    assert a.loc[("basin_lon", "min"), "verdict"] == "reproduced"  # 73.50 E -> 73
     assert a.loc[("basin_lon", "max"), "verdict"].startswith("differs: the five-prefecture basin ends at 93.82")

@@ -1,4 +1,5 @@
 """RF inversion: deduplicated grid search == naive GridSearchCV bitwise; export round-trip bit-identical."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_export_roundtrip_bit_identical(tmp_path):
     assert np.array_equal(predict_exported(f, Xq), m.predict(Xq))
     assert f["meta"]["format"] == "tarimhm-forest-1" and f["meta"]["n_trees"] == 50
     with open(p, "rb") as fh:
-        assert fh.read(2) == b"PK"          # a plain npz (zip), loaded with allow_pickle=False
+        assert fh.read(2) == b"PK"  # a plain npz (zip), loaded with allow_pickle=False
 
 
 def test_rf_stage_table4_fig4(use_sites, tiny, rep):
@@ -66,18 +67,23 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     from tarimhm.rf.tables import tab4
     from tarimhm.viz.figures import render_figure
     from tarimhm.viz.tables import render_table
+
     run_imagery(tiny, paths.ROOT / "analysis" / "050_imagery.py", progress=False)
     m = run_rf(tiny, rep, paths.ROOT / "analysis" / "060_rf_inversion.py", progress=False)
     assert len(m) == 10 and set(m.medium) == {"soil", "water"}
     assert (m.n_fits < m.n_fits_naive).all() and m.degenerate.dtype == bool
     assert (m.n_train + m.n_validation).tolist() == [10] * 5 + [9] * 5
-    assert (paths.AUDIT / "rf.csv").exists()                        # the Table 4 audit is written by the stage
+    assert (paths.AUDIT / "rf.csv").exists()  # the Table 4 audit is written by the stage
     files = render_table(tab4, "tab4_accuracy", tiny, rep, paths.ROOT / "analysis" / "204_tab4_accuracy.py")
     import pandas as pd
+
     a = pd.read_csv(files[0])
     assert len(a) == 30 and a.verdict.str.contains("surrogate").any()
-    png = [p for p in render_figure(fig4, "fig4_importance", tiny, paths.ROOT / "analysis" / "104_fig4_importance.py")
-           if p.suffix == ".png"][0]
+    png = [
+        p
+        for p in render_figure(fig4, "fig4_importance", tiny, paths.ROOT / "analysis" / "104_fig4_importance.py")
+        if p.suffix == ".png"
+    ][0]
     assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
     for med_metal in ("soil_As", "water_Zn"):
         assert (paths.DATA_DERIVED / "rf" / "models" / f"{med_metal}.npz").exists()
@@ -88,8 +94,9 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     assert len(ao) == 10 and (ao.threshold <= ao.train_di_max + 1e-12).all()
     assert (ao.threshold_boot_p05 <= ao.threshold_boot_p95).all()
     from tarimhm.rf.stage import run_validation
+
     v = run_validation(tiny, paths.ROOT / "analysis" / "061_rf_validation.py", progress=False)
-    assert len(v) == 10 and v.null_p_value.between(0.25, 1).all()      # 3 permutations: p >= 1/4
+    assert len(v) == 10 and v.null_p_value.between(0.25, 1).all()  # 3 permutations: p >= 1/4
     assert (paths.AUDIT / "rf_validation.md").read_text().startswith("# RF validation at a glance")
     # stage 09 on the same outputs: basin maps, Tables 5-6, Figs 6-7 and companions
     import rasterio
@@ -97,6 +104,7 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     from tarimhm.maps import figures as mapfigs
     from tarimhm.maps.stage import run_maps
     from tarimhm.maps.tables import tab5, tab6
+
     summ = run_maps(tiny, rep, paths.ROOT / "analysis" / "070_maps.py", progress=False)
     assert set(summ) == {"soil", "water"} and summ["soil"]["As"]["n_domain"] > 0
     for med in ("soil", "water"):
@@ -109,11 +117,16 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
         t = pd.read_csv(files[0])
         assert len(t) == 5 * 7 and t.verdict.str.contains("cannot be reproduced").any()
         shares = t[~t["class"].isin(["removed>P99"])].groupby("metal").ours_pct.sum()
-        assert np.allclose(shares, 100)                    # every metal mapped somewhere, classes partition it
+        assert np.allclose(shares, 100)  # every metal mapped somewhere, classes partition it
         assert (paths.AUDIT / f"maps_{med}.csv").exists()
     for name in ("fig6", "fig7", "fig6unc", "fig7unc", "fig6aoa", "fig7aoa"):
-        png = [p for p in render_figure(getattr(mapfigs, name), name, tiny,
-                                        paths.ROOT / "analysis" / "106_fig6_soil_maps.py") if p.suffix == ".png"][0]
+        png = [
+            p
+            for p in render_figure(
+                getattr(mapfigs, name), name, tiny, paths.ROOT / "analysis" / "106_fig6_soil_maps.py"
+            )
+            if p.suffix == ".png"
+        ][0]
         assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
 
 
@@ -121,18 +134,19 @@ def test_loso_and_null_by_hand():
     """LOSO on a toy set where the answer is known: y = 10 x feature 0 exactly; an RF of stumps
     (min_samples_leaf too large to split) predicts the bootstrap mean of the other sites."""
     from tarimhm.rf.validation import leave_region_out, loso, permutation_null
+
     X = np.array([[0.0, 0, 0, 0], [1, 0, 0, 0], [2, 0, 0, 0], [3, 0, 0, 0], [4, 0, 0, 0], [5, 0, 0, 0]])
     y = 10 * X[:, 0]
     bp = {"rf__n_estimators": 50, "rf__max_depth": 10, "rf__min_samples_leaf": 1}
     r = loso(X, y, bp, 0)
     # extrapolating ends are predicted from their nearest neighbours' values: never beyond the range
     assert r["pred"][0] >= 10 - 1e-9 and r["pred"][-1] <= 40 + 1e-9
-    assert r["R2"] > 0.5                           # a monotone signal is recovered
+    assert r["R2"] > 0.5  # a monotone signal is recovered
     nu = permutation_null(X, y, bp, 0, 9)
     assert 0 < nu["p_value"] <= 1 and len(nu["null_R2"]) == 9
     assert nu["p_value"] == (1 + np.sum(nu["null_R2"] >= r["R2"])) / 10
     lr = leave_region_out(X, y, ["a", "a", "a", "b", "b", "b"], bp, 0)
-    assert lr["n_regions"] == 2 and np.all(lr["pred"][:3] >= 30 - 1e-9)   # region a predicted from b only
+    assert lr["n_regions"] == 2 and np.all(lr["pred"][:3] >= 30 - 1e-9)  # region a predicted from b only
     assert leave_region_out(X, y, ["a"] * 6, bp, 0) is None
 
 
@@ -143,6 +157,7 @@ def test_loso_exact_hand_checked():
     goes left (x <= t): predictions (0, 0, 0, 20, 40, 80, 80); residuals (0, 0, -20, -20, -20, 0, 0)
     -> SS_res = 1200; mean 40, SS_tot = 4 x 1600 + 2 x 400 = 7200 -> R2 = 1 - 1200/7200 = 5/6."""
     from tarimhm.rf.validation import loso
+
     x = np.array([0.0, 0, 2, 4, 6, 8, 8])
     X = np.column_stack([x, np.zeros((7, 3))])
     r = loso(X, 10 * x, {"rf__n_estimators": 3, "rf__bootstrap": False}, 0)

@@ -1,4 +1,5 @@
 """Profiles, calibration against the paper, the risk audit and the CLI."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,11 @@ def test_all_profiles_load():
 
 def test_paper_as_stated_uses_table9(rep):
     p = load_profile("paper_as_stated")
-    t9 = {r.group: r.value for r in rep.find(locator="Table 9", quantity="exposure_duration")
-          if r.id.startswith("tab9:this_study")}
+    t9 = {
+        r.group: r.value
+        for r in rep.find(locator="Table 9", quantity="exposure_duration")
+        if r.id.startswith("tab9:this_study")
+    }
     assert p.groups["adult"].ED.value == t9["adult"] == 26
     assert p.groups["child"].IRw.value == 0.78 and p.options.at_carcinogenic_water == "exposure"
 
@@ -39,16 +43,22 @@ def _write(tmp_path, mutate, base="usepa_default"):
     return p
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda d: d["groups"]["child"].pop("BW"), r"groups\.child\.BW: required key is missing"),
-    (lambda d: d["groups"]["adult"]["BW"].update(value=-70), r"groups\.adult\.BW\.value: Input should be greater than 0"),
-    (lambda d: d["groups"]["adult"]["BW"].update(unit="kgs"), r"BW\.unit: 'kgs' is not the unit of BW; use 'kg'"),
-    (lambda d: d["toxicity"].update(Hg=d["toxicity"]["As"]), r"toxicity: unknown metal\(s\) \['Hg'\]"),
-    (lambda d: d["toxicity"].pop("Zn"), r"toxicity: missing metal\(s\) \['Zn'\]"),
-    (lambda d: d["abs"]["As"].update(value=3), r"abs\.As: ABS is a fraction"),
-    (lambda d: d["options"].update(dermal_af="sometimes"), r"options\.dermal_af: Input should be a valid boolean"),
-    (lambda d: d["toxicity"]["As"]["SFo"].update(unit="1/(mg/kg/d)"), r"SFo\.unit: .*use '\(mg/kg/d\)-1'"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda d: d["groups"]["child"].pop("BW"), r"groups\.child\.BW: required key is missing"),
+        (
+            lambda d: d["groups"]["adult"]["BW"].update(value=-70),
+            r"groups\.adult\.BW\.value: Input should be greater than 0",
+        ),
+        (lambda d: d["groups"]["adult"]["BW"].update(unit="kgs"), r"BW\.unit: 'kgs' is not the unit of BW; use 'kg'"),
+        (lambda d: d["toxicity"].update(Hg=d["toxicity"]["As"]), r"toxicity: unknown metal\(s\) \['Hg'\]"),
+        (lambda d: d["toxicity"].pop("Zn"), r"toxicity: missing metal\(s\) \['Zn'\]"),
+        (lambda d: d["abs"]["As"].update(value=3), r"abs\.As: ABS is a fraction"),
+        (lambda d: d["options"].update(dermal_af="sometimes"), r"options\.dermal_af: Input should be a valid boolean"),
+        (lambda d: d["toxicity"]["As"]["SFo"].update(unit="1/(mg/kg/d)"), r"SFo\.unit: .*use '\(mg/kg/d\)-1'"),
+    ],
+)
 def test_malformed_profiles(tmp_path, mutate, message):
     p = _write(tmp_path, mutate)
     with pytest.raises(ConfigError) as exc:
@@ -90,13 +100,15 @@ def test_paper_reproducing_within_3_percent_at_igeo_extremes(rep):
 def test_paper_as_stated_does_not_reproduce(rep):
     # a finding, not a bug: with AF kept and ED 26 the As HI is 12 % high and Cd HI half the paper's
     ev = evaluate_profile(load_profile("paper_as_stated"), extreme_sites(rep), soil_endpoints(rep)).set_index(
-        ["quantity", "group", "metal", "stat"])
+        ["quantity", "group", "metal", "stat"]
+    )
     assert ev.loc[("hi", "child", "As", "max"), "reproduced"] / 1.09 == pytest.approx(1.12, abs=0.01)
     assert ev.loc[("hi", "child", "Cd", "max"), "reproduced"] / 0.0374 == pytest.approx(0.495, abs=0.01)
 
 
 def test_bioaccessibility_lowers_oral_dose(use_sites):
     from tarimhm.sitetable import load_sites
+
     soil = load_sites("soil")
     p = load_profile("paper_as_stated")
     d = p.model_dump()
@@ -109,6 +121,7 @@ def test_bioaccessibility_lowers_oral_dose(use_sites):
 
 def test_audit_and_water_findings(use_sites, rep, params):
     from tarimhm.risk.stage import run_audit, run_calibration
+
     run_calibration(params, rep, paths.ROOT / "analysis" / "030_risk_calibration.py")
     audit = run_audit(params, rep, paths.ROOT / "analysis" / "032_risk_audit.py")
     main = audit[audit.profile == "paper_reproducing"]
@@ -125,6 +138,7 @@ def test_audit_and_water_findings(use_sites, rep, params):
 @pytest.mark.parametrize("profile", PROFILES)
 def test_cli_risk_each_profile(use_sites, profile, capsys):
     from tarimhm.cli import main
+
     assert main(["risk", "--profile", profile]) == 0
     out = capsys.readouterr().out
     assert f"profile '{profile}' vs 'paper_as_stated'" in out and "median ratio" in out
@@ -132,6 +146,7 @@ def test_cli_risk_each_profile(use_sites, profile, capsys):
 
 def test_cli_bad_profile_message(use_sites, tmp_path, capsys):
     from tarimhm.cli import main
+
     p = _write(tmp_path, lambda d: d["groups"]["child"]["BW"].update(value=-1))
     assert main(["risk", "--profile", str(p)]) == 2
     assert "groups.child.BW.value" in capsys.readouterr().err
@@ -139,6 +154,7 @@ def test_cli_bad_profile_message(use_sites, tmp_path, capsys):
 
 def test_site_summary_sums(use_sites):
     from tarimhm.sitetable import load_sites
+
     p = load_profile("usepa_default")
     long = water_risk(load_sites("water"), p)
     s = site_summary(long)
@@ -148,6 +164,7 @@ def test_site_summary_sums(use_sites):
 
 def test_table9_profiles_and_implied_factors(rep):
     from tarimhm.risk.audit import table9
+
     t = table9(rep).set_index(["key", "group"])
     assert (t.profiles_check == "profiles carry the printed values").all()
     # the calibration (printed numbers only) contradicts three Table 9 cells: ED adult 30 vs 26
@@ -164,11 +181,14 @@ def test_table9_flags_a_profile_off_the_printed_value(rep):
     from tarimhm.risk.audit import CALIBRATED, table9
     from tarimhm.risk.audit import TABLE9_COLUMNS as COLUMNS
     from tarimhm.risk.profiles import Profile
+
     profs = {n: load_profile(n) for n in [*COLUMNS.values(), CALIBRATED]}
+
     def changed(name, group, key, value):
         d = profs[name].model_dump()
         d["groups"][group][key]["value"] = value
         return Profile.model_validate(d)
+
     profs["paper_as_stated"] = changed("paper_as_stated", "adult", "ED", 25)
     profs["china_xinjiang"] = changed("china_xinjiang", "child", "IngR", 200)
     t = table9(rep, profs).set_index(["key", "group"])

@@ -1,4 +1,5 @@
 """Known-answer tests for Eqs 5-12, child and adult, with the arithmetic written out."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,14 +17,14 @@ from tarimhm.risk import (
     total_cancer_risk,
 )
 
-CHILD = dict(ef=350, ed=6, bw=15, at=6 * 365)     # AT = 2190 d
-ADULT = dict(ef=350, ed=26, bw=70, at=26 * 365)   # AT = 9490 d
+CHILD = dict(ef=350, ed=6, bw=15, at=6 * 365)  # AT = 2190 d
+ADULT = dict(ef=350, ed=26, bw=70, at=26 * 365)  # AT = 9490 d
 
 
 def test_averaging_time():
     assert averaging_time(6, carcinogenic=False) == 2190
     assert averaging_time(26, carcinogenic=False) == 9490
-    assert averaging_time(6, carcinogenic=True) == 25550            # 70 y x 365
+    assert averaging_time(6, carcinogenic=True) == 25550  # 70 y x 365
     assert averaging_time(26, carcinogenic=True, mode="exposure") == 9490
 
 
@@ -82,8 +83,8 @@ def test_eq11_12_water():
 
 
 def test_vectorised_over_sites_metals_groups():
-    c = np.array([[10.0, 1.0], [20.0, 2.0]])            # 2 sites x 2 metals
-    bw = np.array([15.0, 70.0])[:, None, None]           # groups on a leading axis
+    c = np.array([[10.0, 1.0], [20.0, 2.0]])  # 2 sites x 2 metals
+    bw = np.array([15.0, 70.0])[:, None, None]  # groups on a leading axis
     out = add_soil_ingestion(c[None], 200, 350, 6, bw, 2190)
     assert out.shape == (2, 2, 2)
     assert out[0, 0, 0] == pytest.approx(1.2785388e-4, rel=1e-7)

@@ -1,4 +1,5 @@
 """Site tables: a valid table passes; malformed tables fail naming file, column, site and fix."""
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,7 @@ def _csv(tmp_path, text, name="soil.csv"):
 
 def test_valid_table_is_canonical(tmp_path):
     df = read_site_table(_csv(tmp_path, GOOD_SOIL), "soil", data_status="real")
-    assert list(df.site_id) == ["S1", "S2"]          # sorted by site number
+    assert list(df.site_id) == ["S1", "S2"]  # sorted by site number
     assert df.loc[0, "Pb"] == 26.9 and df.loc[0, "unit"] == "mg/kg"
     assert set(df.data_status) == {"real"} and set(df.medium) == {"soil"}
 
@@ -35,23 +36,48 @@ def test_water_accepts_ug_alias(tmp_path):
 
 
 BAD = [
-    ("missing column", GOOD_SOIL.replace(",Zn", "").replace(",60.2", "").replace(",98.2", ""),
-     "soil", r"soil\.csv: missing column\(s\) Zn; required columns are site_id, As, Cd, Pb, Cu, Zn, unit"),
-    ("wrong unit", "site_id,As,Cd,Pb,Cu,Zn,unit\nW1,1,0.1,0.5,1,2,mg/L\n",
-     "water", r"water\.csv: column unit, site W1: unit 'mg/L' is not µg/L for water; multiply by 1000"),
+    (
+        "missing column",
+        GOOD_SOIL.replace(",Zn", "").replace(",60.2", "").replace(",98.2", ""),
+        "soil",
+        r"soil\.csv: missing column\(s\) Zn; required columns are site_id, As, Cd, Pb, Cu, Zn, unit",
+    ),
+    (
+        "wrong unit",
+        "site_id,As,Cd,Pb,Cu,Zn,unit\nW1,1,0.1,0.5,1,2,mg/L\n",
+        "water",
+        r"water\.csv: column unit, site W1: unit 'mg/L' is not µg/L for water; multiply by 1000",
+    ),
     ("soil in µg/g", GOOD_SOIL.replace("mg/kg", "µg/g"), "soil", r"column unit, site S2: unit 'µg/g' .*write mg/kg"),
-    ("negative", GOOD_SOIL.replace("0.15", "-0.15"), "soil",
-     r"column Cd, site S2: negative concentration -0\.15; concentrations must be >= 0 mg/kg"),
+    (
+        "negative",
+        GOOD_SOIL.replace("0.15", "-0.15"),
+        "soil",
+        r"column Cd, site S2: negative concentration -0\.15; concentrations must be >= 0 mg/kg",
+    ),
     ("NaN", GOOD_SOIL.replace("17.0", "NaN"), "soil", r"column Pb, site S2: missing or NaN concentration"),
     ("empty cell", GOOD_SOIL.replace(",17.0,", ",,"), "soil", r"column Pb, site S2: missing or NaN"),
     ("text", GOOD_SOIL.replace("20.1", "<LOD"), "soil", r"column Cu, site S2: '<LOD' is not a number"),
     ("duplicate", GOOD_SOIL.replace("S2,", "S1,"), "soil", r"column site_id: duplicate site id\(s\) S1"),
-    ("bad id", GOOD_SOIL.replace("S2,", "Site-2,"), "soil", r"column site_id: 'Site-2' is not a soil site id; use S1, S2"),
+    (
+        "bad id",
+        GOOD_SOIL.replace("S2,", "Site-2,"),
+        "soil",
+        r"column site_id: 'Site-2' is not a soil site id; use S1, S2",
+    ),
     ("water id in soil", GOOD_SOIL.replace("S2,", "W2,"), "soil", r"'W2' is not a soil site id"),
-    ("lon only", GOOD_SOIL.replace(",lat", "").replace(",41.0", "").replace(",41.2", ""), "soil",
-     r"column lat is missing; give both lon and lat"),
-    ("projected", GOOD_SOIL.replace("80.1,41.0", "512000,4540000"), "soil",
-     r"column lon, site S2: 512000(\.0)? is outside \[-180, 180\]; give WGS84 degrees"),
+    (
+        "lon only",
+        GOOD_SOIL.replace(",lat", "").replace(",41.0", "").replace(",41.2", ""),
+        "soil",
+        r"column lat is missing; give both lon and lat",
+    ),
+    (
+        "projected",
+        GOOD_SOIL.replace("80.1,41.0", "512000,4540000"),
+        "soil",
+        r"column lon, site S2: 512000(\.0)? is outside \[-180, 180\]; give WGS84 degrees",
+    ),
     ("inf", GOOD_SOIL.replace("60.2", "inf"), "soil", r"column Zn, site S2: infinite concentration"),
     ("no rows", "site_id,As,Cd,Pb,Cu,Zn,unit\n", "soil", r"the table has no rows"),
 ]
@@ -80,6 +106,7 @@ def test_missing_data_status_for_derived_tables():
 
 def test_real_tables_take_precedence(derived, tmp_path):
     from tarimhm import paths
+
     used = site_table_path("soil", "used")
     used.parent.mkdir(parents=True)
     recon = read_site_table(_csv(tmp_path, GOOD_SOIL), "soil", data_status="reconstructed")

@@ -1,5 +1,6 @@
 """Statistics: hand-worked correlations and PCA, varimax against an independent implementation,
 imputation rule, and the statistics audit on the reconstructed tables."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,14 +14,14 @@ from tarimhm.stats.methods import correlations, describe, impute, iqr_outliers, 
 def _varimax_reference(phi, gamma=1.0, q=5000, tol=1e-14):
     """Kaiser (1958) varimax with Kaiser row normalisation, written independently of factor_analyzer
     (the SVD form of the classic iteration, e.g. as in R's stats::varimax)."""
-    h = np.sqrt((phi ** 2).sum(axis=1))
+    h = np.sqrt((phi**2).sum(axis=1))
     a = phi / h[:, None]
     p, k = a.shape
     r = np.eye(k)
     d = 0.0
     for _ in range(q):
         lam = a @ r
-        u, s, vh = np.linalg.svd(a.T @ (lam ** 3 - (gamma / p) * lam @ np.diag((lam ** 2).sum(axis=0))))
+        u, s, vh = np.linalg.svd(a.T @ (lam**3 - (gamma / p) * lam @ np.diag((lam**2).sum(axis=0))))
         r = u @ vh
         d_new = s.sum()
         if d_new < d * (1 + tol):
@@ -42,8 +43,9 @@ def test_pearson_spearman_by_hand():
     assert c.strength == "moderate" and c.sig == ""
 
 
-@pytest.mark.parametrize("r,cls", [(0.8, "strong"), (-0.85, "strong"), (0.79, "moderate"), (0.5, "moderate"),
-                                   (0.49, "weak")])
+@pytest.mark.parametrize(
+    "r,cls", [(0.8, "strong"), (-0.85, "strong"), (0.79, "moderate"), (0.5, "moderate"), (0.49, "weak")]
+)
 def test_strength_classes(r, cls):
     assert strength(r) == cls
 
@@ -62,9 +64,15 @@ def test_pca_two_variables_by_hand():
 def test_varimax_matches_independent_implementation():
     rng = np.random.default_rng(3)
     z = rng.normal(size=(40, 2))
-    x = np.column_stack([z[:, 0] + 0.3 * rng.normal(size=40), z[:, 0] + 0.4 * rng.normal(size=40),
-                         z[:, 1] + 0.3 * rng.normal(size=40), z[:, 1] + 0.2 * rng.normal(size=40),
-                         0.5 * z[:, 0] + 0.5 * z[:, 1] + 0.5 * rng.normal(size=40)])
+    x = np.column_stack(
+        [
+            z[:, 0] + 0.3 * rng.normal(size=40),
+            z[:, 0] + 0.4 * rng.normal(size=40),
+            z[:, 1] + 0.3 * rng.normal(size=40),
+            z[:, 1] + 0.2 * rng.normal(size=40),
+            0.5 * z[:, 0] + 0.5 * z[:, 1] + 0.5 * rng.normal(size=40),
+        ]
+    )
     df = pd.DataFrame(x, columns=list("abcde"))
     out = pca_varimax(df, list("abcde"))
     r = np.corrcoef(x, rowvar=False)
@@ -109,6 +117,7 @@ def test_normality_columns():
 def test_statistics_audit_on_reconstruction(use_sites, rep, params, tmp_path):
     from tarimhm import paths
     from tarimhm.stats.stage import run_statistics
+
     a = run_statistics(params, rep, paths.ROOT / "analysis" / "020_statistics.py")
     t7 = a[a.reported_id.str.startswith("tab7:pca_loading")]
     assert len(t7) == 10 and (t7.reproduced - t7.reported).abs().max() < 0.02

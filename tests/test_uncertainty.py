@@ -1,4 +1,5 @@
 """Probabilistic risk: exactness against the deterministic stage, known answers, seeds, bad specs, sensitivity."""
+
 from __future__ import annotations
 
 import re
@@ -18,15 +19,18 @@ from tarimhm.uncertainty.sensitivity import SCENARIOS, run_scenarios
 
 
 def _spec(groups=None, ba=None, base="paper_as_stated"):
-    return Spec.model_validate({"name": "t", "title": "t", "base_profile": base,
-                                "groups": groups or {}, "bioaccessibility": ba or {}})
+    return Spec.model_validate(
+        {"name": "t", "title": "t", "base_profile": base, "groups": groups or {}, "bioaccessibility": ba or {}}
+    )
 
 
 def test_fixed_spec_reproduces_the_deterministic_risk_exactly(use_sites):
     soil, water = load_sites("soil"), load_sites("water")
     prof = load_profile("paper_as_stated")
-    fixed = {"child": {"BW": {"dist": "fixed", "value": 15, "unit": "kg", "source": "Table 9"}},
-             "adult": {"ED": {"dist": "fixed", "value": 26, "unit": "y", "source": "Table 9"}}}
+    fixed = {
+        "child": {"BW": {"dist": "fixed", "value": 15, "unit": "kg", "source": "Table 9"}},
+        "adult": {"ED": {"dist": "fixed", "value": 26, "unit": "y", "source": "Table 9"}},
+    }
     spec = _spec(fixed)
     sim = simulate(spec, soil, water, sample(spec, 7, 1), prof)
     det = hi_tcr(prof, soil, water).set_index(["medium", "site_id", "group"])
@@ -40,9 +44,11 @@ def test_fixed_spec_reproduces_the_deterministic_risk_exactly(use_sites):
     # every term (pathway x metal) is bit-identical when the factors come as per-draw arrays
     from tarimhm.risk.assess import concentrations as _conc
     from tarimhm.risk.assess import soil_terms
+
     c = _conc(soil)
-    per_draw = soil_terms(c[None], prof, "child", {"BW": np.full((7, 1, 1), 15.0), "IngR": np.full((7, 1, 1), 200.0)},
-                          np.ones((7, 1, 5)))
+    per_draw = soil_terms(
+        c[None], prof, "child", {"BW": np.full((7, 1, 1), 15.0), "IngR": np.full((7, 1, 1), 200.0)}, np.ones((7, 1, 5))
+    )
     scalar = soil_terms(c, prof, "child")
     for k, v in scalar.items():
         np.testing.assert_array_equal(per_draw[k], np.broadcast_to(v, per_draw[k].shape))
@@ -67,10 +73,14 @@ def test_lognormal_body_weight_known_answer(use_sites):
     np.testing.assert_allclose(sim[("soil", "adult")]["HI"][0], det[det.group == "adult"].HI.to_numpy(), rtol=1e-14)
     rank = rank_sensitivity(sim, draws, soil, water)
     child = rank[(rank.medium == "soil") & (rank.group == "child") & (rank.output == "HI")]
-    assert (child.input == "child.BW").all() and np.allclose(child.spearman_rho, -1) and np.allclose(child.variance_share, 1)
+    assert (
+        (child.input == "child.BW").all()
+        and np.allclose(child.spearman_rho, -1)
+        and np.allclose(child.variance_share, 1)
+    )
     summ = summarise(sim, soil, water, hi_tcr(prof, soil, water))
     s1 = summ[(summ.medium == "soil") & (summ.group == "child")].iloc[0]
-    assert s1.HI_p50 == pytest.approx(k[0] / 15, rel=2e-3)     # median of K/BW is K/median(BW)
+    assert s1.HI_p50 == pytest.approx(k[0] / 15, rel=2e-3)  # median of K/BW is K/median(BW)
 
 
 def test_latin_hypercube_margins_and_seed(use_sites):
@@ -82,18 +92,40 @@ def test_latin_hypercube_margins_and_seed(use_sites):
     d = spec.groups["child"]["BW"].frozen()
     strata = np.floor(d.cdf(a["child.BW"].to_numpy()) * 1000).astype(int)
     assert sorted(strata) == list(range(1000))
-    assert list(a.columns) == ["child.BW", "child.IRw", "child.IngR", "adult.BW", "adult.ED", "adult.IRw",
-                               "adult.IngR", "ba.Cd", "ba.Pb", "ba.Zn"]
+    assert list(a.columns) == [
+        "child.BW",
+        "child.IRw",
+        "child.IngR",
+        "adult.BW",
+        "adult.ED",
+        "adult.IRw",
+        "adult.IngR",
+        "ba.Cd",
+        "ba.Pb",
+        "ba.Zn",
+    ]
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda d: d["groups"]["child"]["BW"].update(mode=30), r"groups\.child\.BW: .*mode \(30\.0\) must lie in \[min, max\]"),
-    (lambda d: d["groups"]["child"].update(XX=d["groups"]["child"]["BW"]), r"groups\.child\.XX: not an exposure factor"),
-    (lambda d: d["groups"]["child"]["BW"].update(unit="g"), r"groups\.child\.BW\.unit: 'g' is not the unit of BW; use 'kg'"),
-    (lambda d: d["bioaccessibility"]["Cd"].update(max=1.5), r"bioaccessibility\.Cd: a fraction in \[0, 1\]"),
-    (lambda d: d["groups"]["adult"]["ED"].pop("mode"), r"triangular needs min, mode, max; missing mode"),
-    (lambda d: d.update(base_profile="nope"), r"extends|nope"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (
+            lambda d: d["groups"]["child"]["BW"].update(mode=30),
+            r"groups\.child\.BW: .*mode \(30\.0\) must lie in \[min, max\]",
+        ),
+        (
+            lambda d: d["groups"]["child"].update(XX=d["groups"]["child"]["BW"]),
+            r"groups\.child\.XX: not an exposure factor",
+        ),
+        (
+            lambda d: d["groups"]["child"]["BW"].update(unit="g"),
+            r"groups\.child\.BW\.unit: 'g' is not the unit of BW; use 'kg'",
+        ),
+        (lambda d: d["bioaccessibility"]["Cd"].update(max=1.5), r"bioaccessibility\.Cd: a fraction in \[0, 1\]"),
+        (lambda d: d["groups"]["adult"]["ED"].pop("mode"), r"triangular needs min, mode, max; missing mode"),
+        (lambda d: d.update(base_profile="nope"), r"extends|nope"),
+    ],
+)
 def test_bad_spec_names_file_and_field(tmp_path, mutate, message):
     data = yaml.safe_load((paths.ANALYSIS / "uncertainty" / "table9_ranges.yaml").read_text(encoding="utf-8"))
     mutate(data)
@@ -121,8 +153,9 @@ def test_sensitivity_scenarios_by_hand(use_sites):
     ch = long[long.group == "child"].groupby(["site_id", "pathway"]).HQ.sum().unstack()
     share = (ch.ingestion / ch.sum(axis=1)).reindex(soil.site_id).to_numpy()
     ing = runs.loc["ingr_child_330"]
-    np.testing.assert_allclose(ing[(ing.medium == "soil") & (ing.group == "child")].HI_change_pct, 65 * share,
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        ing[(ing.medium == "soil") & (ing.group == "child")].HI_change_pct, 65 * share, rtol=1e-9
+    )
     assert (ing[ing.group == "adult"].HI_change_pct == 0).all()
     assert {s.name for s in SCENARIOS} == set(runs.index)
 
@@ -132,13 +165,14 @@ def test_stage_same_seed_same_bytes_and_audit(use_sites, tiny, rep, tmp_path, mo
 
     def run_uncertainty(params, rep, script):
         return {**run_montecarlo(params, rep, script), **run_bayes(params, rep, script.with_name("041_risk_bayes.py"))}
+
     script = paths.ANALYSIS / "040_risk_montecarlo.py"
     a = run_uncertainty(tiny, rep, script)
     first = a["montecarlo"].read_bytes()
     b = run_uncertainty(tiny, rep, script)
     assert b["montecarlo"].read_bytes() == first
     audit = pd.read_csv(a["audit"], comment="#").set_index("reported_id")
-    assert audit.loc["s4.2.1:overestimation_factor.soil.max", "verdict"] == "reproduced"      # 1 / 0.20 = 5
+    assert audit.loc["s4.2.1:overestimation_factor.soil.max", "verdict"] == "reproduced"  # 1 / 0.20 = 5
     assert audit.loc["s4.2.1:overestimation_factor.soil.min", "reproduced"] == pytest.approx(100 / 35, rel=1e-5)
     assert audit.loc["s4.2.1:hi_change_ingr330.soil.child.min", "verdict"].startswith("differs by +")
     assert audit.loc["s4.2.1:risk_change_longer_duration.soil.min", "verdict"].startswith("cannot be reproduced")
@@ -146,8 +180,9 @@ def test_stage_same_seed_same_bytes_and_audit(use_sites, tiny, rep, tmp_path, mo
     post = pd.read_csv(a["bayes_posterior"], comment="#").set_index("parameter")
     assert list(post.index) == ["child.BW", "child.IngR", "adult.BW", "adult.ED", "adult.IngR", "s_model"]
     assert np.isfinite(post.r_hat).all() and (post.prior_p5 < post.prior_p95).all()
-    assert b["bayes_nc"].read_bytes() == a["bayes_nc"].read_bytes()      # NUTS with a seed: same draws
+    assert b["bayes_nc"].read_bytes() == a["bayes_nc"].read_bytes()  # NUTS with a seed: same draws
     import xarray as xr
+
     with xr.open_dataset(a["montecarlo"], engine="scipy") as ds:
         assert ds.sizes["draw"] == tiny.uncertainty.draws and ds.attrs["tarimhm_data_status"] == "reconstructed"
         assert ds["HI_soil_child"].shape == (tiny.uncertainty.draws, 10)
@@ -155,6 +190,7 @@ def test_stage_same_seed_same_bytes_and_audit(use_sites, tiny, rep, tmp_path, mo
 
 def test_print_rounding_sd_by_hand():
     from tarimhm.uncertainty.bayes import print_sd
+
     # 0.347 printed to 3 digits: unit 0.001, half-unit 0.0005, uniform sd 0.0005/sqrt(3) = 2.8868e-4, / 0.347
     assert print_sd(0.347) == pytest.approx(0.0005 / np.sqrt(3) / 0.347, rel=1e-12)
     assert print_sd(7.87e-6) == pytest.approx(0.005e-6 / np.sqrt(3) / 7.87e-6, rel=1e-12)
@@ -164,16 +200,19 @@ def test_bayes_structure_matches_the_equations(rep):
     """Reference terms sum to the deterministic endpoints; exponents are the equations' powers, by hand."""
     from tarimhm.risk.calibrate import evaluate_profile, extreme_sites
     from tarimhm.uncertainty.bayes import structure
+
     prof = load_profile("paper_reproducing")
     spec, _ = load_spec("table9_ranges")
     ends, T, X, names = structure(prof, rep, spec)
-    ev = evaluate_profile(prof, extreme_sites(rep), ends[["quantity", "group", "metal", "stat", "reported", "reported_id"]])
+    ev = evaluate_profile(
+        prof, extreme_sites(rep), ends[["quantity", "group", "metal", "stat", "reported", "reported_id"]]
+    )
     np.testing.assert_allclose(T.sum(axis=1), ev.reproduced, rtol=1e-14)
-    assert names == ["child.BW", "child.IngR", "adult.BW", "adult.ED", "adult.IngR"]   # IRw moves no soil endpoint
+    assert names == ["child.BW", "child.IngR", "adult.BW", "adult.ED", "adult.IngR"]  # IRw moves no soil endpoint
     k = {n: i for i, n in enumerate(names)}
     child_hi = ((ends.group == "child") & (ends.quantity == "hi")).to_numpy()
     adult_cr = ((ends.group == "adult") & (ends.quantity == "cr")).to_numpy()
-    ing, _inh, der = 0, 1, 2                                          # PATHWAYS order
+    ing, _inh, der = 0, 1, 2  # PATHWAYS order
     # every dose ~ 1/BW; IngR enters the ingestion dose only; ED cancels in HI (AT = ED x 365) and
     # stays in a lifetime-averaged CR; child factors never touch adult endpoints
     assert (X[child_hi][:, [ing, der], k["child.BW"]] == -1).all()
@@ -187,6 +226,7 @@ def test_bayes_structure_matches_the_equations(rep):
 def test_bayes_recovers_known_factors(rep):
     """Endpoints made by the model itself at known factors: the posterior must find them again."""
     from tarimhm.uncertainty.bayes import fit, structure
+
     prof = load_profile("paper_reproducing")
     spec, _ = load_spec("table9_ranges")
     ends, T, X, names = structure(prof, rep, spec)

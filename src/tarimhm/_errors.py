@@ -1,4 +1,5 @@
 """Error types. Every message names the file, the field and the fix."""
+
 from __future__ import annotations
 
 

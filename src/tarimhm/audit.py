@@ -8,6 +8,7 @@ Classes keep apart what a reviewer must not confuse: a number reproduced indepen
 reproduced because the reconstruction was fitted to it, agreement on surrogate data that is
 coincidence, a difference, and what cannot be reproduced from what was published.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,11 +19,35 @@ import pandas as pd
 
 from .provenance import Provenance, write_table
 
-__all__ = ["CLASSES", "AUDIT_COLUMNS", "Verdict", "verdict", "share_verdict", "within", "reproduced", "differs",
-           "cannot", "coincidence", "not_audited", "by_construction", "check_audit", "write_audit"]
+__all__ = [
+    "CLASSES",
+    "AUDIT_COLUMNS",
+    "Verdict",
+    "verdict",
+    "share_verdict",
+    "within",
+    "reproduced",
+    "differs",
+    "cannot",
+    "coincidence",
+    "not_audited",
+    "by_construction",
+    "check_audit",
+    "write_audit",
+]
 
-CLASSES = ("reproduced", "reproduced by construction", "within 3 %", "agrees by coincidence", "differs",
-           "cannot be reproduced", "input", "method setting", "not computable", "not audited")
+CLASSES = (
+    "reproduced",
+    "reproduced by construction",
+    "within 3 %",
+    "agrees by coincidence",
+    "differs",
+    "cannot be reproduced",
+    "input",
+    "method setting",
+    "not computable",
+    "not audited",
+)
 AUDIT_COLUMNS = ("reported_id", "reported", "reproduced", "verdict", "verdict_class", "basis", "data_status")
 """Columns every audit file has (``reported_id`` may be empty for rows that audit no printed number)."""
 
@@ -64,8 +89,11 @@ def verdict(reported: float, reproduced_value: float, tol: float = 0.01) -> Verd
     if not np.isfinite(reproduced_value):
         return cannot()
     if reported == 0:
-        return reproduced() if abs(reproduced_value) < 1e-12 else differs(
-            f"differs (reproduced {reproduced_value:.3g}, reported 0)")
+        return (
+            reproduced()
+            if abs(reproduced_value) < 1e-12
+            else differs(f"differs (reproduced {reproduced_value:.3g}, reported 0)")
+        )
     r = reproduced_value / reported - 1
     if abs(r) <= tol:
         return reproduced()
@@ -78,12 +106,12 @@ def share_verdict(reported: float, reproduced_value: float, n_sites: int) -> Ver
     """Verdict for a share of sites (%), compared as whole site counts."""
     if round(reproduced_value * n_sites / 100) == round(reported * n_sites / 100):
         return reproduced()
-    return differs(f"differs ({reproduced_value * n_sites / 100:.0f} vs {reported * n_sites / 100:.1f} "
-                   f"of {n_sites} sites)")
+    return differs(
+        f"differs ({reproduced_value * n_sites / 100:.0f} vs {reported * n_sites / 100:.1f} of {n_sites} sites)"
+    )
 
 
-def within(reported: float, reproduced_value: float, tol_abs: float, fmt: str = "{:+.3f}",
-           unit: str = "") -> Verdict:
+def within(reported: float, reproduced_value: float, tol_abs: float, fmt: str = "{:+.3f}", unit: str = "") -> Verdict:
     """Absolute comparison: reproduced when ``|reproduced - reported| <= tol_abs``."""
     d = reproduced_value - reported
     if abs(d) <= tol_abs:

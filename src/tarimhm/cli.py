@@ -1,4 +1,5 @@
 """Command line: ``tarimhm risk --profile FILE`` and friends."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,6 +16,7 @@ DEFAULT_PROFILE = "paper_as_stated"
 def _risk(args) -> int:
     from .risk.profiles import load_profile
     from .risk.stage import compute, diff_table
+
     params = config.load(args.params)
     rep = reported.load()
     base = load_profile(args.against)
@@ -36,6 +38,7 @@ def _risk(args) -> int:
 
 def _profiles(args) -> int:
     from .risk.profiles import list_profiles, load_profile
+
     for n in list_profiles():
         p = load_profile(n)
         print(f"{n:20s} {p.title}")
@@ -44,6 +47,7 @@ def _profiles(args) -> int:
 
 def _archive(args) -> int:
     from .archive import build_archive
+
     out = build_archive(args.out, allow_dirty=args.allow_dirty, allow_edited=args.allow_edited)
     print(out)
     print(out.with_name(out.name + ".sha256").read_text(encoding="utf-8").strip())
@@ -52,6 +56,7 @@ def _archive(args) -> int:
 
 def _verify(args) -> int:
     from .archive import verify_archive
+
     n = verify_archive(args.archive)
     print(f"{args.archive}: {n} files match MANIFEST.sha256")
     return 0

@@ -6,6 +6,7 @@ found and what is allowed, e.g.::
 
     analysis/params.yaml: reconstruction.n_starts: Input should be greater than 0 (got -1)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,10 +59,13 @@ class FigureParams(_Strict):
 
 
 class RiskParams(_Strict):
-    reference_profile: str = Field(min_length=1, description="profile of Figs 9-15, the report and the "
-                                   "probabilistic layer (analysis/profiles/<name>.yaml)")
+    reference_profile: str = Field(
+        min_length=1,
+        description="profile of Figs 9-15, the report and the probabilistic layer (analysis/profiles/<name>.yaml)",
+    )
     hpi_form: Literal["normalised", "unnormalised"] = Field(
-        description="HPI of Eq. 14: normalised sum(WQ)/sum(W) as in Mohan et al. (1996), or as printed")
+        description="HPI of Eq. 14: normalised sum(WQ)/sum(W) as in Mohan et al. (1996), or as printed"
+    )
 
 
 class ImageryParams(_Strict):
@@ -206,6 +210,7 @@ def write_stamps(params: Params, folder: Path) -> list[str]:
 def main(argv=None) -> int:
     """``python -m tarimhm.config stamps [PARAMS] [FOLDER]``: refresh the per-section stamps (Makefile)."""
     import sys
+
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] != "stamps":
         print("usage: python -m tarimhm.config stamps [PARAMS] [FOLDER]", file=sys.stderr)

@@ -1,8 +1,8 @@
 """Domain constants of the paper, defined once: metals, media, population groups, exposure pathways, units."""
+
 from __future__ import annotations
 
-__all__ = ["METALS", "TABLE_METALS", "MEDIA", "GROUPS", "PATHWAYS", "UNITS", "SOIL_CARCINOGENS",
-           "WATER_CARCINOGENS"]
+__all__ = ["METALS", "TABLE_METALS", "MEDIA", "GROUPS", "PATHWAYS", "UNITS", "SOIL_CARCINOGENS", "WATER_CARCINOGENS"]
 
 METALS: tuple[str, ...] = ("As", "Cd", "Pb", "Cu", "Zn")
 """The five metals in the order of the paper's text (Sect. 3.1) and of every site table."""

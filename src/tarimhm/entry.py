@@ -9,6 +9,7 @@ A figure script names its draw function and this module knows no figure by name:
 The output name is the script's name without its number (``110_fig10_hi_radar.py`` ->
 ``figures/fig10_hi_radar.*``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,6 +44,7 @@ def output_name(script: str | Path) -> str:
 def figure_main(draw, script: str, doc: str = "", argv=None) -> None:
     """Render one figure with ``draw`` (from a domain's ``figures.py``) and print the written files."""
     from .viz.figures import render_figure
+
     params, _ = parse_params(doc, argv)
     for f in render_figure(draw, output_name(script), params, Path(script)):
         print(f)
@@ -51,6 +53,7 @@ def figure_main(draw, script: str, doc: str = "", argv=None) -> None:
 def table_main(table, script: str, doc: str = "", argv=None) -> None:
     """Build one table with ``table`` (from a domain's ``tables.py``) and print the written files."""
     from .viz.tables import render_table
+
     params, _ = parse_params(doc, argv)
     for f in render_table(table, output_name(script), params, reported.load(), Path(script)):
         print(f)

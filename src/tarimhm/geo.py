@@ -1,4 +1,5 @@
 """Read the real geography in ``data_raw/geo`` (WGS84 GeoJSON and the 0.2° DEM table)."""
+
 from __future__ import annotations
 
 import json
@@ -41,16 +42,20 @@ def basin():
 
 def prefectures() -> dict:
     """name_en -> geometry of the five prefectures."""
-    return {f["properties"]["name_en"]: shape(f["geometry"]) for f in _features("prefectures")
-            if f["properties"]["level"] == "prefecture"}
+    return {
+        f["properties"]["name_en"]: shape(f["geometry"])
+        for f in _features("prefectures")
+        if f["properties"]["level"] == "prefecture"
+    }
 
 
 def prefecture(name: str):
     """Geometry of the prefecture whose English name starts with ``name`` (e.g. 'Aksu')."""
     hits = {k: g for k, g in prefectures().items() if k.lower().startswith(name.lower())}
     if len(hits) != 1:
-        raise KeyError(f"prefecture {name!r} matches {sorted(hits) or 'nothing'}; use one of "
-                       f"{', '.join(sorted(prefectures()))}")
+        raise KeyError(
+            f"prefecture {name!r} matches {sorted(hits) or 'nothing'}; use one of {', '.join(sorted(prefectures()))}"
+        )
     return next(iter(hits.values()))
 
 

@@ -11,6 +11,7 @@ Artifact functions read the folder constants when they are called, so a test tha
 ``paths.DATA_DERIVED`` moves every artifact below it. :func:`require` is the one check that a saved
 output exists before a figure, table or later stage reads it.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,9 +41,30 @@ REPORT = ((_OUT / "paper") if _OUT else PAPER) / "REPORT.md"
 PAPER_GEN = PAPER / "generated"
 
 __all__ = [name for name in dir() if name.isupper() and not name.startswith("_")] + [
-    "require", "derived", "sites_dir", "site_table", "stats_dir", "risk_dir", "calibration", "uncertainty_dir",
-    "imagery_dir", "mosaic", "masks", "training_table", "rf_dir", "rf_metrics", "rf_model", "maps_dir",
-    "map_file", "map_summary", "audit_file", "table_file", "figure_file", "params_stamp", "output"]
+    "require",
+    "derived",
+    "sites_dir",
+    "site_table",
+    "stats_dir",
+    "risk_dir",
+    "calibration",
+    "uncertainty_dir",
+    "imagery_dir",
+    "mosaic",
+    "masks",
+    "training_table",
+    "rf_dir",
+    "rf_metrics",
+    "rf_model",
+    "maps_dir",
+    "map_file",
+    "map_summary",
+    "audit_file",
+    "table_file",
+    "figure_file",
+    "params_stamp",
+    "output",
+]
 
 
 def require(path: Path | str, make_target: str) -> Path:
@@ -162,8 +184,12 @@ def params_stamp(section: str) -> Path:
 
 def output(rel: str) -> Path:
     """A generated file named relative to the project (``figures/x.pdf``), wherever outputs are redirected."""
-    for prefix, folder in (("data_derived/", DATA_DERIVED), ("figures/", FIGURES), ("paper/audit/", AUDIT),
-                           ("paper/tables/", TABLES)):
+    for prefix, folder in (
+        ("data_derived/", DATA_DERIVED),
+        ("figures/", FIGURES),
+        ("paper/audit/", AUDIT),
+        ("paper/tables/", TABLES),
+    ):
         if rel.startswith(prefix):
-            return folder / rel[len(prefix):]
+            return folder / rel[len(prefix) :]
     return REPORT if rel == "paper/REPORT.md" else ROOT / rel

@@ -11,6 +11,7 @@ Every write goes to a temporary file in the target folder and is renamed into pl
 (``os.replace`` is atomic on POSIX), so an interrupted run never leaves a half-written
 file under the final name.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,9 +31,19 @@ from . import paths
 from ._version import __version__
 
 __all__ = [
-    "DATA_STATUSES", "Provenance", "atomic_path", "atomic_write_text", "combine_status",
-    "git_info", "make_provenance", "read_sidecar", "sha256_file", "sidecar_path",
-    "write_json", "write_sidecar", "write_table",
+    "DATA_STATUSES",
+    "Provenance",
+    "atomic_path",
+    "atomic_write_text",
+    "combine_status",
+    "git_info",
+    "make_provenance",
+    "read_sidecar",
+    "sha256_file",
+    "sidecar_path",
+    "write_json",
+    "write_sidecar",
+    "write_table",
 ]
 
 DataStatus = Literal["real", "reconstructed", "surrogate"]
@@ -69,11 +80,18 @@ def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
 def git_info(root: Path = paths.ROOT) -> tuple[str, bool]:
     """(commit SHA, dirty flag) of the working tree; ('unknown', True) outside git."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, check=True, timeout=10).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                                    cwd=root, capture_output=True, text=True,
-                                    timeout=10).stdout.strip())
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+        )
         return sha, dirty
     except (OSError, subprocess.SubprocessError):
         return "unknown", True
@@ -113,16 +131,21 @@ class Provenance(BaseModel):
         }
 
 
-def make_provenance(script: str | Path, params_hash: str, inputs: Iterable[Path | str],
-                    data_status: str, note: str = "") -> Provenance:
+def make_provenance(
+    script: str | Path, params_hash: str, inputs: Iterable[Path | str], data_status: str, note: str = ""
+) -> Provenance:
     combine_status(data_status)  # validates
     sha, dirty = git_info()
     return Provenance(
         created_utc=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
-        git_commit=sha, git_dirty=dirty, tarimhm_version=__version__,
-        script=_rel(Path(script)), params_hash=params_hash,
+        git_commit=sha,
+        git_dirty=dirty,
+        tarimhm_version=__version__,
+        script=_rel(Path(script)),
+        params_hash=params_hash,
         inputs={_rel(Path(p)): sha256_file(p) for p in sorted(set(map(str, inputs)))},
-        data_status=data_status, note=note,
+        data_status=data_status,
+        note=note,
     )
 
 

@@ -12,6 +12,7 @@ Verdict classes (``CLASSES``) keep apart what a reviewer must not confuse: a num
 independently, one reproduced because the reconstruction was fitted to it, agreement on surrogate
 data that is coincidence, a difference, and what cannot be reproduced from what was published.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,31 +35,47 @@ ELEMENTS = paths.ELEMENTS
 # audits written by the stages, in the order a number's first audit is chosen: file -> what it audits.
 # Every file has the row schema of tarimhm.audit; rows of an audit made under several profiles (a
 # ``profile`` column) count under the reference profile.
-AUDITS = {"statistics.csv": "statistics (stage 020)", "risk.csv": "risk (stage 032)",
-          "rf.csv": "RF accuracy (Table 4; stage 060)",
-          "maps_soil.csv": "soil maps (Table 5; stage 070)", "maps_water.csv": "water maps (Table 6; stage 070)",
-          "exposure.csv": "exposure factors (Table 9; stage 032)",
-          "sensitivity.csv": "sensitivity claims (Sect. 4.2.1; stage 040)",
-          "geography.csv": "study-area numbers (Sect. 2.1; stage 010)"}
+AUDITS = {
+    "statistics.csv": "statistics (stage 020)",
+    "risk.csv": "risk (stage 032)",
+    "rf.csv": "RF accuracy (Table 4; stage 060)",
+    "maps_soil.csv": "soil maps (Table 5; stage 070)",
+    "maps_water.csv": "water maps (Table 6; stage 070)",
+    "exposure.csv": "exposure factors (Table 9; stage 032)",
+    "sensitivity.csv": "sensitivity claims (Sect. 4.2.1; stage 040)",
+    "geography.csv": "study-area numbers (Sect. 2.1; stage 010)",
+}
 # printed numbers no computation can check, by locator prefix
-NOT_COMPUTABLE = {"Table 10": "policy target or cost estimate; no method or data given",
-                  "Sect. 4.3": "policy target or cost estimate; no method or data given"}
+NOT_COMPUTABLE = {
+    "Table 10": "policy target or cost estimate; no method or data given",
+    "Sect. 4.3": "policy target or cost estimate; no method or data given",
+}
 SETTINGS = ("Sect. 2.3.1", "Sect. 2.3.2", "Sect. 2.3.3")
-SETTING_WHY = ("a method setting or threshold, not a result; analysis/params.yaml and the README say where the "
-               "package follows it and where it cannot (e.g. 10-fold CV on 6-7 sites)")
-INPUTS = {"Table 1": "background / standard used as printed (input of Igeo, HPI, exceedance shares)",
-          "Table 9": "exposure factor carried by a profile (see Table 9 and paper/audit/exposure.csv)"}
+SETTING_WHY = (
+    "a method setting or threshold, not a result; analysis/params.yaml and the README say where the "
+    "package follows it and where it cannot (e.g. 10-fold CV on 6-7 sites)"
+)
+INPUTS = {
+    "Table 1": "background / standard used as printed (input of Igeo, HPI, exceedance shares)",
+    "Table 9": "exposure factor carried by a profile (see Table 9 and paper/audit/exposure.csv)",
+}
 
 
 EXTRAS = [
-    ("paper/audit/rf_validation.md", "leave-one-site-out R², y-randomisation null and leave-region-out of the 10 RF models"),
+    (
+        "paper/audit/rf_validation.md",
+        "leave-one-site-out R², y-randomisation null and leave-region-out of the 10 RF models",
+    ),
     ("data_derived/rf/aoa.csv", "area of applicability of each model (dissimilarity index, threshold)"),
     ("data_derived/maps/soil_maps.tif", "60 m basin rasters: mean, ensemble spread, interval bounds (COG)"),
     ("figures/fig6unc_soil_uncertainty.pdf", "spread and area-of-applicability companions of Figs 6-7"),
     ("data_derived/sites/consistency.csv", "checks of whether the printed numbers can hold together"),
     ("paper/tables/tab9_exposure.csv", "Table 9 beside the exposure factors the paper's own results imply"),
     ("data_derived/uncertainty/mc_summary.csv", "Monte Carlo HI/TCR per site: percentiles, P(HI > 1), P(TCR > 1e-4)"),
-    ("data_derived/uncertainty/bayes_posterior.csv", "Bayesian calibration (PyMC) of the exposure factors to the printed soil HI/CR"),
+    (
+        "data_derived/uncertainty/bayes_posterior.csv",
+        "Bayesian calibration (PyMC) of the exposure factors to the printed soil HI/CR",
+    ),
     ("figures/figU1_risk_montecarlo.pdf", "probabilistic HI/TCR per site (Figs U1-U3)"),
 ]
 
@@ -91,8 +108,10 @@ def load_elements(path: Path | str = ELEMENTS, rep: Reported | None = None) -> l
         for e in els:
             bad = [loc for loc in e.locators if loc not in known]
             if bad:
-                raise ConfigError(f"{path}: {e.element}: locator(s) {bad} are not in {rep.path.name}; "
-                                  "use a locator exactly as reported.yaml spells it")
+                raise ConfigError(
+                    f"{path}: {e.element}: locator(s) {bad} are not in {rep.path.name}; "
+                    "use a locator exactly as reported.yaml spells it"
+                )
     return els
 
 
@@ -140,7 +159,11 @@ def collect_numbers(rep: Reported, reference_profile: str) -> tuple[pd.DataFrame
         if k in done.index:
             twin = done.loc[k]
             out.loc[i, ["reproduced", "verdict", "class", "audit"]] = [
-                twin.reproduced, twin.verdict, twin["class"], twin.audit]
+                twin.reproduced,
+                twin.verdict,
+                twin["class"],
+                twin.audit,
+            ]
             out.loc[i, "basis"] = f"same printed number as {twin.reported_id}"
     return out, used, statuses
 
@@ -156,8 +179,9 @@ def _element_verdict(e: Element, sub: pd.DataFrame, have: bool) -> str:
     if e.outputs and not have:
         return f"not built yet (`make {e.make}`)"
     c = _counts(sub)
-    audited = {k: v for k, v in c.items() if v and k not in ("not audited", "input", "method setting",
-                                                                "not computable")}
+    audited = {
+        k: v for k, v in c.items() if v and k not in ("not audited", "input", "method setting", "not computable")
+    }
     if e.role == "input":
         extra = f"; {c['differs']} printed value(s) contradicted by the paper's own results" if c["differs"] else ""
         return f"used as printed{extra}"
@@ -176,10 +200,19 @@ def element_rows(elements: list[Element], numbers: pd.DataFrame) -> pd.DataFrame
     for e in elements:
         sub = numbers[numbers.locator.isin(e.locators)]
         have = all(paths.output(o).exists() for o in e.outputs)
-        rows.append({"element": e.element, "caption": e.caption, "role": e.role,
-                     "outputs": ";".join(e.outputs), "built": have if e.outputs else None,
-                     "make": f"make {e.make}" if e.make else "", "printed_numbers": len(sub),
-                     **_counts(sub), "verdict": _element_verdict(e, sub, have)})
+        rows.append(
+            {
+                "element": e.element,
+                "caption": e.caption,
+                "role": e.role,
+                "outputs": ";".join(e.outputs),
+                "built": have if e.outputs else None,
+                "make": f"make {e.make}" if e.make else "",
+                "printed_numbers": len(sub),
+                **_counts(sub),
+                "verdict": _element_verdict(e, sub, have),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -187,34 +220,58 @@ def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
     """Write paper/audit/numbers.csv, paper/audit/elements.csv and paper/REPORT.md."""
     elements = load_elements(rep=rep)
     numbers, used, statuses = collect_numbers(rep, params.risk.reference_profile)
-    site_status = [pd.read_csv(paths.site_table(m), comment="#").data_status.iloc[0]
-                   for m in ("soil", "water") if paths.site_table(m).exists()]
+    site_status = [
+        pd.read_csv(paths.site_table(m), comment="#").data_status.iloc[0]
+        for m in ("soil", "water")
+        if paths.site_table(m).exists()
+    ]
     status = combine_status(*(site_status + statuses)) if site_status + statuses else "real"
-    prov = make_provenance(script, section_hash(params, "risk"), [*used, paths.REPORTED, ELEMENTS], status,
-                           note="reproduction report: every printed number and element with its verdict")
+    prov = make_provenance(
+        script,
+        section_hash(params, "risk"),
+        [*used, paths.REPORTED, ELEMENTS],
+        status,
+        note="reproduction report: every printed number and element with its verdict",
+    )
     els = element_rows(elements, numbers)
     f_num = write_table(numbers, paths.audit_file("numbers.csv"), prov, float_format="%.6g")
     f_el = write_table(els, paths.audit_file("elements.csv"), prov)
 
     total = _counts(numbers)
-    lines = ["# Reproduction report", "",
-             f"Zhao, Mu, Luo et al. (2026), *Sci Rep*, doi:{rep.paper.get('doi', '10.1038/s41598-026-38887-9')}. "
-             f"Generated by `{prov.script}` at commit `{prov.git_commit[:10]}` (parameters `{prov.params_hash[:12]}`); "
-             "do not edit.", "",
-             f"**Data status: {status}.** "
-             + ("The site tables are reconstructed from the printed statistics and the imagery is a surrogate, so "
-                "agreement with a number that depends on them is never evidence; see the README. "
-                if status != "real" else "") +
-             "A number is *reproduced* within 1 % (shares: the same whole number of sites; map classes: 1 "
-             "percentage point); *reproduced by construction* means the reconstruction was fitted to it.", "",
-             f"## The {len(numbers)} printed numbers", "",
-             *md_table(["class", "numbers"], [[k, v] for k, v in total.items() if v]), "",
-             f"Risk numbers are read under the profile drawn in Figs 9-15, `{params.risk.reference_profile}`; "
-             "`paper/audit/risk.md` has every profile. Every number: `paper/audit/numbers.csv`.", "",
-             "## Tables and figures", ""]
-    lines += md_table(["element", "what", "rebuild", "printed numbers", "verdict"],
-                       [[r.element, r.caption, f"`{r.make}`" if r.make else "-", r.printed_numbers, r.verdict]
-                        for r in els.itertuples()])
+    lines = [
+        "# Reproduction report",
+        "",
+        f"Zhao, Mu, Luo et al. (2026), *Sci Rep*, doi:{rep.paper.get('doi', '10.1038/s41598-026-38887-9')}. "
+        f"Generated by `{prov.script}` at commit `{prov.git_commit[:10]}` (parameters `{prov.params_hash[:12]}`); "
+        "do not edit.",
+        "",
+        f"**Data status: {status}.** "
+        + (
+            "The site tables are reconstructed from the printed statistics and the imagery is a surrogate, so "
+            "agreement with a number that depends on them is never evidence; see the README. "
+            if status != "real"
+            else ""
+        )
+        + "A number is *reproduced* within 1 % (shares: the same whole number of sites; map classes: 1 "
+        "percentage point); *reproduced by construction* means the reconstruction was fitted to it.",
+        "",
+        f"## The {len(numbers)} printed numbers",
+        "",
+        *md_table(["class", "numbers"], [[k, v] for k, v in total.items() if v]),
+        "",
+        f"Risk numbers are read under the profile drawn in Figs 9-15, `{params.risk.reference_profile}`; "
+        "`paper/audit/risk.md` has every profile. Every number: `paper/audit/numbers.csv`.",
+        "",
+        "## Tables and figures",
+        "",
+    ]
+    lines += md_table(
+        ["element", "what", "rebuild", "printed numbers", "verdict"],
+        [
+            [r.element, r.caption, f"`{r.make}`" if r.make else "-", r.printed_numbers, r.verdict]
+            for r in els.itertuples()
+        ],
+    )
     lines += ["", "## Printed numbers by place in the paper", ""]
     by_loc = []
     for loc, sub in numbers.groupby("locator", sort=False):
@@ -222,18 +279,24 @@ def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
         by_loc.append([loc, len(sub), *[c[k] or "" for k in CLASSES]])
     lines += md_table(["locator", "printed", *CLASSES], by_loc)
     missing = numbers[numbers["class"] == "not audited"]
-    lines += ["", f"## Numbers no audit checks yet ({len(missing)})", "",
-              "Printed but not (yet) compared with a computation; most are study-area facts, method "
-              "settings or statements of the discussion.", ""]
+    lines += [
+        "",
+        f"## Numbers no audit checks yet ({len(missing)})",
+        "",
+        "Printed but not (yet) compared with a computation; most are study-area facts, method "
+        "settings or statements of the discussion.",
+        "",
+    ]
     for loc, sub in missing.groupby("locator", sort=False):
         lines.append(f"* **{loc}** ({len(sub)}): " + ", ".join(f"`{q}`" for q in dict.fromkeys(sub.quantity)))
     lines += ["", "## Beyond the paper", "", "What a careful review needs and the paper does not have:", ""]
     for path, what in EXTRAS:
         mark = "" if paths.output(path).exists() else " (not built yet)"
         lines.append(f"* `{path}`{mark}: {what}")
-    lines += ["", "## Detailed audits", ""] + [f"* `paper/audit/{u.name}`: {AUDITS[u.name]}"
-                                               for u in used]
-    lines += ["* `paper/audit/rf_validation.md`: leave-one-site-out, y-randomisation null, leave-region-out",
-              "* `data_derived/sites/consistency.csv`: printed numbers that contradict each other"]
+    lines += ["", "## Detailed audits", ""] + [f"* `paper/audit/{u.name}`: {AUDITS[u.name]}" for u in used]
+    lines += [
+        "* `paper/audit/rf_validation.md`: leave-one-site-out, y-randomisation null, leave-region-out",
+        "* `data_derived/sites/consistency.csv`: printed numbers that contradict each other",
+    ]
     f_md = atomic_write_text(paths.REPORT, "\n".join(lines) + "\n")
     return [f_num, f_el, f_md]

@@ -6,6 +6,7 @@ it to one :class:`Record` per number, gives each a unique id and returns a
 :class:`Reported` catalogue with lookups that fail loudly when a number is missing or
 ambiguous.
 """
+
 from __future__ import annotations
 
 import re
@@ -107,6 +108,7 @@ class _File(BaseModel):
 
 class Record(BaseModel):
     """One reported number."""
+
     model_config = ConfigDict(frozen=True)
     id: str
     locator: str
@@ -141,26 +143,54 @@ def _flatten(path: Path, f: _File) -> list[Record]:
             raw = b.items or []
         for ii, it in enumerate(raw):
             where = f"{path}: blocks[{bi}] ({b.locator})" + (f".items[{ii}]" if b.items is not None else "")
-            d = {k: getattr(it, k) if getattr(it, k) is not None else getattr(b, k, None)
-                 for k in ("quantity", "medium", "group", "metal", "stat", "unit", "unit_interpreted", "note")}
+            d = {
+                k: getattr(it, k) if getattr(it, k) is not None else getattr(b, k, None)
+                for k in ("quantity", "medium", "group", "metal", "stat", "unit", "unit_interpreted", "note")
+            }
             missing = [k for k in ("quantity", "medium", "stat", "unit") if d[k] is None]
             if missing:
                 raise ReportedError(f"{where}: missing {', '.join(missing)}; set it on the item or the block")
             if d["metal"] is not None and not _METAL_OK.match(d["metal"]):
-                raise ReportedError(f"{where}: metal {d['metal']!r} unknown; use one of {', '.join(METALS)}, "
-                                    "'all', or a pair like 'Pb-Cu'")
-            parts = [b.id_prefix, d["quantity"], d["medium"], d["group"], d["metal"], it.site, d["stat"],
-                     f"c{it.cls}" if it.cls is not None else None]
+                raise ReportedError(
+                    f"{where}: metal {d['metal']!r} unknown; use one of {', '.join(METALS)}, "
+                    "'all', or a pair like 'Pb-Cu'"
+                )
+            parts = [
+                b.id_prefix,
+                d["quantity"],
+                d["medium"],
+                d["group"],
+                d["metal"],
+                it.site,
+                d["stat"],
+                f"c{it.cls}" if it.cls is not None else None,
+            ]
             rid = _slug(b.locator) + ":" + ".".join(p for p in parts if p and p != "none")
             if rid in seen:
-                raise ReportedError(f"{where}: duplicate id {rid} (also at {seen[rid]}); "
-                                    "make the entries differ (site, cls, stat or id_prefix)")
+                raise ReportedError(
+                    f"{where}: duplicate id {rid} (also at {seen[rid]}); "
+                    "make the entries differ (site, cls, stat or id_prefix)"
+                )
             seen[rid] = where
-            out.append(Record(
-                id=rid, locator=b.locator, quantity=d["quantity"], medium=d["medium"],
-                group=d["group"] or "none", metal=d["metal"], site=it.site, stat=d["stat"],
-                cls=it.cls, lower=it.lower, upper=it.upper, value=it.value, unit=d["unit"],
-                unit_interpreted=d["unit_interpreted"] or d["unit"], note=d["note"]))
+            out.append(
+                Record(
+                    id=rid,
+                    locator=b.locator,
+                    quantity=d["quantity"],
+                    medium=d["medium"],
+                    group=d["group"] or "none",
+                    metal=d["metal"],
+                    site=it.site,
+                    stat=d["stat"],
+                    cls=it.cls,
+                    lower=it.lower,
+                    upper=it.upper,
+                    value=it.value,
+                    unit=d["unit"],
+                    unit_interpreted=d["unit_interpreted"] or d["unit"],
+                    note=d["note"],
+                )
+            )
     return out
 
 
@@ -202,8 +232,10 @@ class Reported:
     def one(self, **filters) -> Record:
         hits = self.find(**filters)
         if len(hits) != 1:
-            raise ReportedError(f"{self.path}: expected exactly one reported number for {filters}, "
-                                f"found {len(hits)}: {[h.id for h in hits]}")
+            raise ReportedError(
+                f"{self.path}: expected exactly one reported number for {filters}, "
+                f"found {len(hits)}: {[h.id for h in hits]}"
+            )
         return hits[0]
 
     def value(self, **filters) -> float:
@@ -244,5 +276,6 @@ def backgrounds(rep: Reported) -> dict[str, float]:
 
 def standards(rep: Reported) -> dict[str, dict[str, float]]:
     """GB 3838-2002 surface-water standards per class ('III', 'V') and metal (Table 1, µg/L)."""
-    return {c: {m: rep.value(locator="Table 1", quantity=f"standard_{c}", metal=m) for m in METALS}
-            for c in ("III", "V")}
+    return {
+        c: {m: rep.value(locator="Table 1", quantity=f"standard_{c}", metal=m) for m in METALS} for c in ("III", "V")
+    }

@@ -7,6 +7,7 @@ user who has them. :func:`load_sites` prefers the real tables when they exist.
 Required columns: ``site_id, As, Cd, Pb, Cu, Zn, unit``. Optional: ``lon, lat`` (WGS84
 degrees), ``region``, ``river``, ``location_approximate``; other columns are kept.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,17 @@ from . import paths
 from ._errors import SiteTableError
 from .domain import METALS, UNITS
 
-__all__ = ["COLUMNS", "METALS", "UNITS", "read_site_table", "validate_site_table", "load_sites",
-           "site_table_path", "site_table_source", "data_status"]
+__all__ = [
+    "COLUMNS",
+    "METALS",
+    "UNITS",
+    "read_site_table",
+    "validate_site_table",
+    "load_sites",
+    "site_table_path",
+    "site_table_source",
+    "data_status",
+]
 
 _UNIT_ALIASES = {
     "soil": {"mg/kg", "mg kg-1", "mg·kg-1", "mg kg^-1"},
@@ -35,8 +45,9 @@ _UNIT_HINT = {
 }
 _ID = {"soil": re.compile(r"^S\d{1,2}$"), "water": re.compile(r"^W\d{1,2}$")}
 REQUIRED = ("site_id",) + METALS + ("unit",)
-COLUMNS = ("site_id", "medium") + METALS + ("unit", "region", "river", "lon", "lat",
-                                            "location_approximate", "data_status")
+COLUMNS = (
+    ("site_id", "medium") + METALS + ("unit", "region", "river", "lon", "lat", "location_approximate", "data_status")
+)
 
 
 def site_table_path(medium: str, kind: str = "used") -> Path:
@@ -49,8 +60,9 @@ def _check_medium(medium: str) -> None:
         raise ValueError(f"medium must be 'soil' or 'water', got {medium!r}")
 
 
-def validate_site_table(df: pd.DataFrame, medium: str, source: str | Path = "<table>",
-                        data_status: str | None = None) -> pd.DataFrame:
+def validate_site_table(
+    df: pd.DataFrame, medium: str, source: str | Path = "<table>", data_status: str | None = None
+) -> pd.DataFrame:
     """Check a site table and return it in canonical form (sorted by site number).
 
     Raises :class:`SiteTableError` naming the file, the column (and site) and the fix.
@@ -63,55 +75,71 @@ def validate_site_table(df: pd.DataFrame, medium: str, source: str | Path = "<ta
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
-        raise SiteTableError(f"{src}: missing column(s) {', '.join(missing)}; required columns are "
-                             f"{', '.join(REQUIRED)} (concentrations in {UNITS[medium]})")
+        raise SiteTableError(
+            f"{src}: missing column(s) {', '.join(missing)}; required columns are "
+            f"{', '.join(REQUIRED)} (concentrations in {UNITS[medium]})"
+        )
     df["site_id"] = df["site_id"].astype(str).str.strip()
     bad_id = [s for s in df["site_id"] if not _ID[medium].match(s)]
     if bad_id:
         prefix = "S" if medium == "soil" else "W"
-        raise SiteTableError(f"{src}: column site_id: {bad_id[0]!r} is not a {medium} site id; use "
-                             f"{prefix}1, {prefix}2, ... as in the paper's Table 2")
+        raise SiteTableError(
+            f"{src}: column site_id: {bad_id[0]!r} is not a {medium} site id; use "
+            f"{prefix}1, {prefix}2, ... as in the paper's Table 2"
+        )
     dup = df["site_id"][df["site_id"].duplicated()].unique().tolist()
     if dup:
-        raise SiteTableError(f"{src}: column site_id: duplicate site id(s) {', '.join(dup)}; "
-                             "give each site one row (average repeated samples first)")
+        raise SiteTableError(
+            f"{src}: column site_id: duplicate site id(s) {', '.join(dup)}; "
+            "give each site one row (average repeated samples first)"
+        )
     units = df["unit"].astype(str).str.strip()
     for sid, u in zip(df["site_id"], units):
         if u not in _UNIT_ALIASES[medium]:
             hint = _UNIT_HINT.get((medium, u.lower()), f"convert to {UNITS[medium]}")
-            raise SiteTableError(f"{src}: column unit, site {sid}: unit {u!r} is not {UNITS[medium]} "
-                                 f"for {medium}; {hint}")
+            raise SiteTableError(
+                f"{src}: column unit, site {sid}: unit {u!r} is not {UNITS[medium]} for {medium}; {hint}"
+            )
     df["unit"] = UNITS[medium]
     for m in METALS:
         num = pd.to_numeric(df[m], errors="coerce")
         bad = df["site_id"][num.isna() & df[m].notna() & (df[m].astype(str).str.strip() != "")]
         if len(bad):
-            raise SiteTableError(f"{src}: column {m}, site {bad.iloc[0]}: {df[m][bad.index[0]]!r} is not "
-                                 f"a number; write a plain decimal in {UNITS[medium]}")
+            raise SiteTableError(
+                f"{src}: column {m}, site {bad.iloc[0]}: {df[m][bad.index[0]]!r} is not "
+                f"a number; write a plain decimal in {UNITS[medium]}"
+            )
         nan = df["site_id"][num.isna()]
         if len(nan):
-            raise SiteTableError(f"{src}: column {m}, site {nan.iloc[0]}: missing or NaN concentration; "
-                                 "fill it (the paper imputes the mean for normal and the median for "
-                                 "skewed variables) or drop the site")
+            raise SiteTableError(
+                f"{src}: column {m}, site {nan.iloc[0]}: missing or NaN concentration; "
+                "fill it (the paper imputes the mean for normal and the median for "
+                "skewed variables) or drop the site"
+            )
         if not np.all(np.isfinite(num)):
             sid = df["site_id"][~np.isfinite(num)].iloc[0]
             raise SiteTableError(f"{src}: column {m}, site {sid}: infinite concentration; fix the value")
         neg = df["site_id"][num < 0]
         if len(neg):
-            raise SiteTableError(f"{src}: column {m}, site {neg.iloc[0]}: negative concentration "
-                                 f"{num[neg.index[0]]}; concentrations must be >= 0 {UNITS[medium]}")
+            raise SiteTableError(
+                f"{src}: column {m}, site {neg.iloc[0]}: negative concentration "
+                f"{num[neg.index[0]]}; concentrations must be >= 0 {UNITS[medium]}"
+            )
         df[m] = num.astype(float)
     has_lon, has_lat = "lon" in df.columns, "lat" in df.columns
     if has_lon != has_lat:
-        raise SiteTableError(f"{src}: column {'lat' if has_lon else 'lon'} is missing; give both lon and lat "
-                             "(WGS84 degrees) or neither")
+        raise SiteTableError(
+            f"{src}: column {'lat' if has_lon else 'lon'} is missing; give both lon and lat (WGS84 degrees) or neither"
+        )
     if has_lon:
         for col, lo, hi in (("lon", -180, 180), ("lat", -90, 90)):
             v = pd.to_numeric(df[col], errors="coerce")
             bad = df["site_id"][v.notna() & ((v < lo) | (v > hi))]
             if len(bad):
-                raise SiteTableError(f"{src}: column {col}, site {bad.iloc[0]}: {v[bad.index[0]]} is outside "
-                                     f"[{lo}, {hi}]; give WGS84 degrees (EPSG:4326), not projected metres")
+                raise SiteTableError(
+                    f"{src}: column {col}, site {bad.iloc[0]}: {v[bad.index[0]]} is outside "
+                    f"[{lo}, {hi}]; give WGS84 degrees (EPSG:4326), not projected metres"
+                )
             df[col] = v
     else:
         df["lon"] = np.nan
@@ -154,12 +182,14 @@ def load_sites(medium: str) -> pd.DataFrame:
     if src == site_table_path(medium, "real"):
         return read_site_table(src, medium, data_status="real")
     if not src.exists():
-        raise SiteTableError(f"{src}: not found; run `make sites` first (or put real tables in "
-                             f"{site_table_path(medium, 'real').parent})")
+        raise SiteTableError(
+            f"{src}: not found; run `make sites` first (or put real tables in {site_table_path(medium, 'real').parent})"
+        )
     return read_site_table(src, medium)
 
 
 def data_status(*frames: pd.DataFrame) -> str:
     """Combined data status of site tables (``real`` only if every table is real)."""
     from .provenance import combine_status
+
     return combine_status(*(s for f in frames for s in f.data_status))

@@ -13,6 +13,7 @@ CSV/Markdown/TeX/YAML text exactly (after mapping old script names to new ones),
 ``_provenance`` key, PNG by decoded pixels, PDF by content streams, GeoTIFF/NetCDF/npz by their
 arrays; ``*.provenance.json`` sidecars only by the fields that are not provenance.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,14 +28,31 @@ import time
 from pathlib import Path
 
 SKIP_COPY = {".git", ".venv", "data_derived", "figures", "dist", "__pycache__", ".pytest_cache"}
-PROV_KEYS = {"created_utc", "git_commit", "git_dirty", "script", "params_hash", "inputs", "tarimhm_version",
-             "note", "sha256", "sections"}
+PROV_KEYS = {
+    "created_utc",
+    "git_commit",
+    "git_dirty",
+    "script",
+    "params_hash",
+    "inputs",
+    "tarimhm_version",
+    "note",
+    "sha256",
+    "sections",
+    "file",
+}
 
 
 def _copy(tree: Path, dst: Path) -> None:
     def ignore(d, names):
-        return [n for n in names if n in SKIP_COPY or n.endswith(".egg-info")
-                or (Path(d).name == "paper" and n in ("audit", "tables", "REPORT.md"))]
+        return [
+            n
+            for n in names
+            if n in SKIP_COPY
+            or n.endswith(".egg-info")
+            or (Path(d).name == "paper" and n in ("audit", "tables", "REPORT.md"))
+        ]
+
     shutil.copytree(tree, dst, ignore=ignore)
     for d in ("data_derived", "figures"):
         (dst / d).mkdir(exist_ok=True)
@@ -52,8 +70,13 @@ def run(tree: Path, out: Path, params: str = "tests/data/params_tiny.yaml") -> N
     tmp = Path(tempfile.mkdtemp(prefix="tarimhm-cmp-"))
     root = tmp / "tree"
     _copy(tree, root)
-    env = {**os.environ, "TARIMHM_ROOT": str(root), "PYTHONPATH": str(root / "src"), "MPLBACKEND": "Agg",
-           "PYTHONHASHSEED": "0"}
+    env = {
+        **os.environ,
+        "TARIMHM_ROOT": str(root),
+        "PYTHONPATH": str(root / "src"),
+        "MPLBACKEND": "Agg",
+        "PYTHONHASHSEED": "0",
+    }
     for k in ("TARIMHM_DERIVED", "TARIMHM_FIGURES", "TARIMHM_AUDIT", "TARIMHM_OUTPUT"):
         env.pop(k, None)
     scripts = sorted((p.name for p in (root / "analysis").glob("[0-9]*_*.py")), key=_order)
@@ -82,26 +105,34 @@ def run(tree: Path, out: Path, params: str = "tests/data/params_tiny.yaml") -> N
 
 def _strip(obj):
     if isinstance(obj, dict):
-        return {k: _strip(v) for k, v in obj.items()
-                if k not in ("_provenance", "provenance") and not k.startswith("tarimhm_")}
+        return {
+            k: _strip(v)
+            for k, v in obj.items()
+            if k not in ("_provenance", "provenance") and not k.startswith("tarimhm_")
+        }
     if isinstance(obj, list):
         return [_strip(v) for v in obj]
     return obj
 
 
 # outputs that moved on purpose (issue 13: data_derived/<domain>/ for every domain)
-RENAMES = {"data_derived/risk_uncertainty/": "data_derived/uncertainty/",
-           # Table 9 rows: written by the risk audit stage; paper/audit/exposure.csv now has the audit row schema
-           "paper/audit/exposure.csv": "data_derived/risk/table9.csv"}
+RENAMES = {
+    "data_derived/risk_uncertainty/": "data_derived/uncertainty/",
+    # Table 9 rows: written by the risk audit stage; paper/audit/exposure.csv now has the audit row schema
+    "paper/audit/exposure.csv": "data_derived/risk/table9.csv",
+}
 # text that names a moved folder or a renumbered stage (the report's list of audits)
-TEXT_RENAMES = {"data_derived/risk_uncertainty/": "data_derived/uncertainty/",
-                "statistics (stage 05)": "statistics (stage 020)", "risk (stage 04)": "risk (stage 032)",
-                "RF accuracy (Table 4)": "RF accuracy (Table 4; stage 060)",
-                "soil maps (Table 5)": "soil maps (Table 5; stage 070)",
-                "water maps (Table 6)": "water maps (Table 6; stage 070)",
-                "exposure factors (Table 9)": "exposure factors (Table 9; stage 032)",
-                "(Sect. 4.2.1; stage 10)": "(Sect. 4.2.1; stage 040)",
-                "(Sect. 2.1; with Fig. 1)": "(Sect. 2.1; stage 010)"}
+TEXT_RENAMES = {
+    "data_derived/risk_uncertainty/": "data_derived/uncertainty/",
+    "statistics (stage 05)": "statistics (stage 020)",
+    "risk (stage 04)": "risk (stage 032)",
+    "RF accuracy (Table 4)": "RF accuracy (Table 4; stage 060)",
+    "soil maps (Table 5)": "soil maps (Table 5; stage 070)",
+    "water maps (Table 6)": "water maps (Table 6; stage 070)",
+    "exposure factors (Table 9)": "exposure factors (Table 9; stage 032)",
+    "(Sect. 4.2.1; stage 10)": "(Sect. 4.2.1; stage 040)",
+    "(Sect. 2.1; with Fig. 1)": "(Sect. 2.1; stage 010)",
+}
 # outputs whose content is run-time measurements, not results
 VOLATILE = {"data_derived/maps/timings.json"}
 
@@ -109,13 +140,14 @@ VOLATILE = {"data_derived/maps/timings.json"}
 def _renamed(rel: str) -> str:
     for old, new in RENAMES.items():
         if rel.startswith(old):
-            return new + rel[len(old):]
+            return new + rel[len(old) :]
     return rel
 
 
 def _csv_columns_kept(a: Path, b: Path) -> tuple[bool, list[str]]:
     """(every column of ``a`` is in ``b`` with identical text, columns ``b`` adds)."""
     import pandas as pd
+
     x = pd.read_csv(a, dtype=str, keep_default_na=False)
     y = pd.read_csv(b, dtype=str, keep_default_na=False)
     added = [c for c in y.columns if c not in x.columns]
@@ -142,6 +174,7 @@ def _digest(path: Path, names: dict[str, str]) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
     if suf == ".png":
         import matplotlib.image as mpimg
+
         return hashlib.sha256(mpimg.imread(path).tobytes()).hexdigest()
     if suf == ".pdf":
         data = path.read_bytes()
@@ -149,6 +182,7 @@ def _digest(path: Path, names: dict[str, str]) -> str:
         return hashlib.sha256(b"".join(streams)).hexdigest()
     if suf in (".tif", ".tiff"):
         import rasterio
+
         h = hashlib.sha256()
         with rasterio.open(path) as src:
             h.update(src.read().tobytes())
@@ -158,6 +192,7 @@ def _digest(path: Path, names: dict[str, str]) -> str:
         return h.hexdigest()
     if suf == ".nc":
         import xarray as xr
+
         with xr.open_dataset(path) as ds:
             h = hashlib.sha256()
             for k in sorted(ds.variables):
@@ -186,16 +221,26 @@ def diff(a: Path, b: Path) -> int:
             moved += rel != new
         elif rel.endswith(".csv"):
             kept, added = _csv_columns_kept(a / rel, b / new)
-            (widened.append((rel, added)) if kept and added else differ.append(rel))
+            (
+                widened.append((rel if rel == new else f"{rel} -> {new}", added))
+                if kept and added
+                else differ.append(rel)
+            )
         else:
             differ.append(rel)
-    print(f"{same} files identical, provenance fields aside ({moved} of them under a new folder); "
-          f"{len(widened)} identical on every old column with columns added; {len(volatile)} run-time "
-          f"measurements; {len(differ)} differ; {len(only_a)} only before; {len(only_b)} new")
+    print(
+        f"{same} files identical, provenance fields aside ({moved} of them under a new folder); "
+        f"{len(widened)} identical on every old column with columns added; {len(volatile)} run-time "
+        f"measurements; {len(differ)} differ; {len(only_a)} only before; {len(only_b)} new"
+    )
     for rel, added in widened:
         print(f"  columns added: {rel}: {', '.join(added)}")
-    for title, items in (("run-time measurements", volatile), ("DIFFER", differ), ("only before", only_a),
-                         ("new", only_b)):
+    for title, items in (
+        ("run-time measurements", volatile),
+        ("DIFFER", differ),
+        ("only before", only_a),
+        ("new", only_b),
+    ):
         for rel in items:
             print(f"  {title}: {rel}")
     return 1 if differ or only_a else 0

@@ -6,6 +6,7 @@ CRS is therefore built here as the UTM zone 44 conversion (central meridian 81°
 false easting 500 km) on the CGCS2000 geographic CRS (EPSG:4490). CGCS2000 and WGS 84 agree to
 a few centimetres, so EPSG:32644 coordinates differ by far less than a 60 m pixel.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,13 +23,12 @@ from .. import geo
 
 __all__ = ["BANDS", "Grid", "paper_crs", "basin_grid", "to_paper_crs"]
 
-BANDS = ("B02", "B03", "B04", "B08")   # blue, green, red, NIR (Sect. 2.3.1 (1))
+BANDS = ("B02", "B03", "B04", "B08")  # blue, green, red, NIR (Sect. 2.3.1 (1))
 
 
 @lru_cache(maxsize=1)
 def paper_crs() -> CRS:
-    return ProjectedCRS(name="CGCS2000 / UTM zone 44N", conversion=UTMConversion(44),
-                        geodetic_crs=CRS.from_epsg(4490))
+    return ProjectedCRS(name="CGCS2000 / UTM zone 44N", conversion=UTMConversion(44), geodetic_crs=CRS.from_epsg(4490))
 
 
 def to_paper_crs(geom):
@@ -39,6 +39,7 @@ def to_paper_crs(geom):
 @dataclass(frozen=True)
 class Grid:
     """A north-up raster grid: ``transform`` maps (col, row) to the pixel's upper-left corner."""
+
     transform: Affine
     width: int
     height: int

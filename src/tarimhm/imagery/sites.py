@@ -1,4 +1,5 @@
 """Spectra at the sampling sites (Sect. 2.3.1 (2)): 3x3-window mean, bilinear between pixels."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,10 +14,10 @@ from .grid import BANDS
 __all__ = ["site_spectra", "ImageryError"]
 
 
-
 def _window_mean(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Mean of the valid pixels in each 3x3 neighbourhood (NaN where none is valid)."""
     from scipy.ndimage import uniform_filter
+
     s = uniform_filter(np.where(valid, a, 0.0), size=3, mode="constant")
     n = uniform_filter(valid.astype(float), size=3, mode="constant")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -35,11 +36,14 @@ def site_spectra(raster_path, sites: pd.DataFrame, scale: float = 1e-4, mask_val
         if src.count != len(BANDS):
             raise ImageryError(f"{raster_path}: {src.count} band(s); expected {len(BANDS)} ({', '.join(BANDS)})")
         if src.dtypes[0] not in ("uint16", "int16", "float32", "float64"):
-            raise ImageryError(f"{raster_path}: dtype {src.dtypes[0]} is not a reflectance type "
-                               "(uint16 DN, int16 or float)")
+            raise ImageryError(
+                f"{raster_path}: dtype {src.dtypes[0]} is not a reflectance type (uint16 DN, int16 or float)"
+            )
         if src.crs is None or not src.crs.is_projected:
-            raise ImageryError(f"{raster_path}: CRS {src.crs} is not a projected CRS; reproject to the paper's "
-                               "CGCS2000 / UTM zone 44N (tarimhm.imagery.paper_crs())")
+            raise ImageryError(
+                f"{raster_path}: CRS {src.crs} is not a projected CRS; reproject to the paper's "
+                "CGCS2000 / UTM zone 44N (tarimhm.imagery.paper_crs())"
+            )
         t = Transformer.from_crs(CRS.from_epsg(4326), CRS.from_wkt(src.crs.to_wkt()), always_xy=True)
         rows = []
         for site in sites.itertuples():
@@ -49,8 +53,10 @@ def site_spectra(raster_path, sites: pd.DataFrame, scale: float = 1e-4, mask_val
             cc, rr = col_f - 0.5, row_f - 0.5
             c0, r0 = int(np.floor(cc)), int(np.floor(rr))
             if c0 < 0 or r0 < 0 or c0 + 1 >= src.width or r0 + 1 >= src.height:
-                raise ImageryError(f"{raster_path}: site {site.site_id} ({site.lon:.4f}, {site.lat:.4f}) is "
-                                   "outside the raster (or on its edge); check the coordinates or the extent")
+                raise ImageryError(
+                    f"{raster_path}: site {site.site_id} ({site.lon:.4f}, {site.lat:.4f}) is "
+                    "outside the raster (or on its edge); check the coordinates or the extent"
+                )
             win = Window(c0 - 2, r0 - 2, 6, 6)
             block = src.read(window=win, boundless=True, fill_value=src.nodata if src.nodata is not None else 0)
             valid = np.ones(block.shape[1:], bool)
@@ -61,7 +67,7 @@ def site_spectra(raster_path, sites: pd.DataFrame, scale: float = 1e-4, mask_val
             fx, fy = cc - c0, rr - r0
             out = {"site_id": site.site_id}
             for b, name in enumerate(BANDS):
-                m = _window_mean(block[b].astype(float), valid)[2:4, 2:4]   # the 4 centres around the site
+                m = _window_mean(block[b].astype(float), valid)[2:4, 2:4]  # the 4 centres around the site
                 w = np.array([[(1 - fy) * (1 - fx), (1 - fy) * fx], [fy * (1 - fx), fy * fx]])
                 ok = np.isfinite(m)
                 out[name] = float((m[ok] * w[ok]).sum() / w[ok].sum()) * scale if ok.any() else np.nan

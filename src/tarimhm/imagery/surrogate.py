@@ -10,6 +10,7 @@ reflectance, modulated by spatially correlated texture. Everything is a function
 centre's coordinates only, so any tiling gives the same values (tested) and the same seed gives
 the same bytes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,51 +29,78 @@ from .. import geo
 from ..provenance import Provenance, atomic_path, write_sidecar
 from .grid import BANDS, Grid, paper_crs, to_paper_crs
 
-__all__ = ["CLASSES", "SPECTRA", "MASK_BITS", "elevation", "classify_block", "masks_from_classes", "surrogate_block",
-           "build_surrogate", "build_masks"]
+__all__ = [
+    "CLASSES",
+    "SPECTRA",
+    "MASK_BITS",
+    "elevation",
+    "classify_block",
+    "masks_from_classes",
+    "surrogate_block",
+    "build_surrogate",
+    "build_masks",
+]
 
 #: bits of the mask raster: inside the basin, large open water (lakes, river channels), snow/ice
 MASK_BITS = {"basin": 1, "water": 2, "snow_ice": 4}
 
 # class id: (name, texture amplitude)
-CLASSES = {0: ("nodata", 0.0), 1: ("open water", 0.04), 2: ("riparian corridor", 0.10),
-           3: ("irrigated oasis", 0.12), 4: ("Taklimakan sand", 0.06), 5: ("gobi / gravel plain", 0.08),
-           6: ("bare mountain", 0.10), 7: ("snow / ice", 0.05)}
+CLASSES = {
+    0: ("nodata", 0.0),
+    1: ("open water", 0.04),
+    2: ("riparian corridor", 0.10),
+    3: ("irrigated oasis", 0.12),
+    4: ("Taklimakan sand", 0.06),
+    5: ("gobi / gravel plain", 0.08),
+    6: ("bare mountain", 0.10),
+    7: ("snow / ice", 0.05),
+}
 # Class-mean surface reflectance in B2, B3, B4, B8. Representative values of the spectral
 # libraries' material groups (USGS splib07, Kokaly et al. 2017, doi:10.5066/F7RR1WDJ; ECOSTRESS,
 # Meerdink et al. 2019, doi:10.1016/j.rse.2019.05.015) read at the band centres; not a
 # convolution with the Sentinel-2 response functions.
 SPECTRA = {
-    1: (0.060, 0.055, 0.040, 0.020),   # turbid inland water
-    2: (0.040, 0.070, 0.050, 0.300),   # riparian poplar / tamarisk vegetation
-    3: (0.045, 0.080, 0.060, 0.320),   # irrigated cotton / wheat fields
-    4: (0.150, 0.220, 0.300, 0.370),   # aeolian quartz-feldspar sand
-    5: (0.120, 0.160, 0.200, 0.250),   # desert pavement, gravel
-    6: (0.100, 0.130, 0.160, 0.210),   # bare rock slopes
-    7: (0.850, 0.830, 0.800, 0.700),   # fresh snow / glacier ice
+    1: (0.060, 0.055, 0.040, 0.020),  # turbid inland water
+    2: (0.040, 0.070, 0.050, 0.300),  # riparian poplar / tamarisk vegetation
+    3: (0.045, 0.080, 0.060, 0.320),  # irrigated cotton / wheat fields
+    4: (0.150, 0.220, 0.300, 0.370),  # aeolian quartz-feldspar sand
+    5: (0.120, 0.160, 0.200, 0.250),  # desert pavement, gravel
+    6: (0.100, 0.130, 0.160, 0.210),  # bare rock slopes
+    7: (0.850, 0.830, 0.800, 0.700),  # fresh snow / glacier ice
 }
-SNOW_M, MOUNTAIN_M = 5000.0, 2200.0          # elevation thresholds (DEM 0.2°; Kunlun snow line ~5000 m)
-OASIS_ELEV = (900.0, 1600.0)                 # piedmont oasis belt
-RIPARIAN_M, OASIS_M, CHANNEL_M = 2_000.0, 25_000.0, 150.0   # buffers around Natural Earth river lines
+SNOW_M, MOUNTAIN_M = 5000.0, 2200.0  # elevation thresholds (DEM 0.2°; Kunlun snow line ~5000 m)
+OASIS_ELEV = (900.0, 1600.0)  # piedmont oasis belt
+RIPARIAN_M, OASIS_M, CHANNEL_M = 2_000.0, 25_000.0, 150.0  # buffers around Natural Earth river lines
 
 
 @lru_cache(maxsize=1)
 def _layers():
     """Geography in the paper CRS: basin, water, riparian, oasis and desert polygons; DEM interpolator."""
     import json
+
     basin = to_paper_crs(geo.basin())
     rivers = to_paper_crs(unary_union(list(geo.rivers().values())))
-    lakes = to_paper_crs(unary_union([shape(f["geometry"]) for f in
-                                      json.loads(geo.geo_path("lakes").read_text())["features"]]))
+    lakes = to_paper_crs(
+        unary_union([shape(f["geometry"]) for f in json.loads(geo.geo_path("lakes").read_text())["features"]])
+    )
     regions = json.loads((geo.geo_path("basin").parent / "ne_10m_regions_tarim_basin.geojson").read_text())
-    desert = to_paper_crs(unary_union([shape(f["geometry"]) for f in regions["features"]
-                                       if f["properties"]["name"] == "TAKLIMAKAN DESERT"]))
+    desert = to_paper_crs(
+        unary_union(
+            [shape(f["geometry"]) for f in regions["features"] if f["properties"]["name"] == "TAKLIMAKAN DESERT"]
+        )
+    )
     dem = geo.dem_points().pivot_table(index="lat", columns="lon", values="elev_m")
-    interp = RegularGridInterpolator((dem.index.to_numpy(), dem.columns.to_numpy()), dem.to_numpy(),
-                                     bounds_error=False, fill_value=None)
-    return {"basin": basin, "water": unary_union([lakes, rivers.buffer(CHANNEL_M)]),
-            "riparian": rivers.buffer(RIPARIAN_M), "oasis": rivers.buffer(OASIS_M), "desert": desert,
-            "dem": interp}
+    interp = RegularGridInterpolator(
+        (dem.index.to_numpy(), dem.columns.to_numpy()), dem.to_numpy(), bounds_error=False, fill_value=None
+    )
+    return {
+        "basin": basin,
+        "water": unary_union([lakes, rivers.buffer(CHANNEL_M)]),
+        "riparian": rivers.buffer(RIPARIAN_M),
+        "oasis": rivers.buffer(OASIS_M),
+        "desert": desert,
+        "dem": interp,
+    }
 
 
 def _burn(geom, transform, shape_hw):
@@ -83,6 +111,7 @@ def _burn(geom, transform, shape_hw):
 
 def elevation(grid: Grid, r, c, h, w):
     from pyproj import Transformer
+
     x, y = grid.centres(r, c, h, w)
     lon, lat = Transformer.from_crs(paper_crs(), "EPSG:4326", always_xy=True).transform(x, y)
     return _layers()["dem"]((lat, lon)), x, y
@@ -120,18 +149,32 @@ def _classify_job(args):
     return r, c, h, w, classify_block(grid, r, c, h, w)
 
 
-def build_masks(path, grid: Grid, prov: Provenance, tile: int = 512, progress: bool = True, classes_path=None,
-                workers: int = 1):
+def build_masks(
+    path, grid: Grid, prov: Provenance, tile: int = 512, progress: bool = True, classes_path=None, workers: int = 1
+):
     """Write the basin / water / snow-ice mask raster from geography alone (both imagery sources).
 
     With ``classes_path`` (the surrogate's land-cover raster) the classes are read, not recomputed."""
-    profile = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": 1, "dtype": "uint8",
-               "crs": grid.crs_wkt, "transform": grid.transform, "nodata": None, "tiled": True,
-               "blockxsize": 256, "blockysize": 256, "compress": "deflate"}
+    profile = {
+        "driver": "GTiff",
+        "width": grid.width,
+        "height": grid.height,
+        "count": 1,
+        "dtype": "uint8",
+        "crs": grid.crs_wkt,
+        "transform": grid.transform,
+        "nodata": None,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+    }
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            dst.update_tags(**{k: v for k, v in prov.flat().items() if k != "tarimhm_created_utc"},
-                            bits=";".join(f"{k}={v}" for k, v in MASK_BITS.items()))
+            dst.update_tags(
+                **{k: v for k, v in prov.flat().items() if k != "tarimhm_created_utc"},
+                bits=";".join(f"{k}={v}" for k, v in MASK_BITS.items()),
+            )
             dst.set_band_description(1, "mask bits: 1 basin, 2 open water, 4 snow/ice")
             jobs = [(grid, r, c, h, w) for r, c, h, w in grid.windows(tile)]
             with contextlib.ExitStack() as stack:
@@ -140,8 +183,7 @@ def build_masks(path, grid: Grid, prov: Provenance, tile: int = 512, progress: b
                     results = ((r, c, h, w, src.read(1, window=Window(c, r, w, h))) for _, r, c, h, w in jobs)
                 else:
                     results = stack.enter_context(_ordered_map(_classify_job, jobs, workers))
-                for r, c, h, w, cls in tqdm(results, total=len(jobs), desc="masks", disable=not progress,
-                                            leave=False):
+                for r, c, h, w, cls in tqdm(results, total=len(jobs), desc="masks", disable=not progress, leave=False):
                     dst.write(masks_from_classes(cls), 1, window=Window(c, r, w, h))
     write_sidecar(path, prov)
     return path
@@ -169,7 +211,7 @@ def _value_noise(x, y, scale, seed):
     ix, iy = np.floor(gx).astype(np.int64), np.floor(gy).astype(np.int64)
     fx, fy = gx - ix, gy - iy
     sx, sy = fx * fx * (3 - 2 * fx), fy * fy * (3 - 2 * fy)
-    off = np.int64(1 << 40)   # keep lattice indices positive before the unsigned cast
+    off = np.int64(1 << 40)  # keep lattice indices positive before the unsigned cast
     v00, v10 = _hash(ix + off, iy + off, seed), _hash(ix + 1 + off, iy + off, seed)
     v01, v11 = _hash(ix + off, iy + 1 + off, seed), _hash(ix + 1 + off, iy + 1 + off, seed)
     v = (v00 * (1 - sx) + v10 * sx) * (1 - sy) + (v01 * (1 - sx) + v11 * sx) * sy
@@ -202,6 +244,7 @@ def _ordered_map(func, jobs, workers: int):
         yield map(func, jobs)
         return
     from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
         yield pool.map(func, jobs, chunksize=4)
@@ -214,20 +257,44 @@ def _block_job(args):
     return r, c, h, w, surrogate_block(grid, r, c, h, w, seed)
 
 
-def build_surrogate(path, grid: Grid, seed: int, prov: Provenance, tile: int = 512, progress: bool = True,
-                    classes_path=None, workers: int = 1):
+def build_surrogate(
+    path,
+    grid: Grid,
+    seed: int,
+    prov: Provenance,
+    tile: int = 512,
+    progress: bool = True,
+    classes_path=None,
+    workers: int = 1,
+):
     """Write the surrogate mosaic (4-band uint16 GeoTIFF, tiled, DEFLATE) block by block.
 
     The whole basin is never in memory: each block is generated and written on its own. The
     file appears under its final name only when complete (atomic rename). Embedded tags carry
     the data status, commit and parameter hash but no timestamp, so reruns are byte-identical.
     """
-    profile = {"driver": "GTiff", "width": grid.width, "height": grid.height, "count": 4, "dtype": "uint16",
-               "crs": grid.crs_wkt, "transform": grid.transform, "nodata": 0, "tiled": True,
-               "blockxsize": 256, "blockysize": 256, "compress": "deflate", "predictor": 2}
+    profile = {
+        "driver": "GTiff",
+        "width": grid.width,
+        "height": grid.height,
+        "count": 4,
+        "dtype": "uint16",
+        "crs": grid.crs_wkt,
+        "transform": grid.transform,
+        "nodata": 0,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "predictor": 2,
+    }
     tags = {k: v for k, v in prov.flat().items() if k != "tarimhm_created_utc"}
-    tags.update(scale_factor="0.0001", add_offset="0", units="surface reflectance x 10000",
-                classes=";".join(f"{k}={v[0]}" for k, v in CLASSES.items()))
+    tags.update(
+        scale_factor="0.0001",
+        add_offset="0",
+        units="surface reflectance x 10000",
+        classes=";".join(f"{k}={v[0]}" for k, v in CLASSES.items()),
+    )
     cls_profile = dict(profile, count=1, dtype="uint8", nodata=0, predictor=1)
     with atomic_path(path) as tmp, atomic_path(classes_path or str(path).replace(".tif", "_classes.tif")) as tmpc:
         with rasterio.open(tmp, "w", **profile) as dst, rasterio.open(tmpc, "w", **cls_profile) as dstc:
@@ -238,8 +305,9 @@ def build_surrogate(path, grid: Grid, seed: int, prov: Provenance, tile: int = 5
             dstc.set_band_description(1, "land-cover class")
             jobs = [(grid, r, c, h, w, seed) for r, c, h, w in grid.windows(tile)]
             with _ordered_map(_block_job, jobs, workers) as results:
-                for r, c, h, w, (bands, cls) in tqdm(results, total=len(jobs), desc="surrogate mosaic",
-                                                     disable=not progress, leave=False):
+                for r, c, h, w, (bands, cls) in tqdm(
+                    results, total=len(jobs), desc="surrogate mosaic", disable=not progress, leave=False
+                ):
                     dst.write(bands, window=Window(c, r, w, h))
                     dstc.write(cls, 1, window=Window(c, r, w, h))
     write_sidecar(path, prov)

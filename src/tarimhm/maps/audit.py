@@ -6,6 +6,7 @@ holds the post-processed means in (upper_{i-1}, upper_i] with the paper's printe
 minimum), as % of the mapped area (target surface minus pixels removed above the training P99).
 Values above the last printed bound are reported in their own row.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,10 @@ from ..reported import Reported, backgrounds
 __all__ = ["class_shares", "audit_maps", "map_audit", "share_in", "TABLE"]
 TABLE = {"soil": "Table 5", "water": "Table 6"}
 SECT = {"soil": "Sect. 3.2.2", "water": "Sect. 3.2.3"}
-NOT_PUBLIC = ("cannot be reproduced from what was published: the paper's site tables (S1/S2) and its Sentinel-2 "
-              "mosaic are not public; this map is made from {status} data")
+NOT_PUBLIC = (
+    "cannot be reproduced from what was published: the paper's site tables (S1/S2) and its Sentinel-2 "
+    "mosaic are not public; this map is made from {status} data"
+)
 
 
 def load_summary(medium: str) -> dict:
@@ -60,20 +63,50 @@ def class_shares(rep: Reported, medium: str) -> pd.DataFrame:
         for r in recs:
             ours = share_in(s, prev, r.upper)
             vd = _verdict(r.value, ours, status)
-            rows.append({"metal": m, "class": str(r.cls), "lower": r.lower, "upper": r.upper, "paper_pct": r.value,
-                         "ours_pct": ours, "diff_pp": ours - r.value, "reported_id": r.id,
-                         "verdict": vd.text, "verdict_class": vd.cls})
+            rows.append(
+                {
+                    "metal": m,
+                    "class": str(r.cls),
+                    "lower": r.lower,
+                    "upper": r.upper,
+                    "paper_pct": r.value,
+                    "ours_pct": ours,
+                    "diff_pp": ours - r.value,
+                    "reported_id": r.id,
+                    "verdict": vd.text,
+                    "verdict_class": vd.cls,
+                }
+            )
             prev = r.upper
-        rows.append({"metal": m, "class": "above", "lower": prev, "upper": np.nan, "paper_pct": 0.0,
-                     "ours_pct": share_in(s, prev, None), "diff_pp": np.nan, "reported_id": "",
-                     "verdict": "not in the paper (its classes end at its map maximum)",
-                     "verdict_class": "not audited"})
+        rows.append(
+            {
+                "metal": m,
+                "class": "above",
+                "lower": prev,
+                "upper": np.nan,
+                "paper_pct": 0.0,
+                "ours_pct": share_in(s, prev, None),
+                "diff_pp": np.nan,
+                "reported_id": "",
+                "verdict": "not in the paper (its classes end at its map maximum)",
+                "verdict_class": "not audited",
+            }
+        )
         n_dom = s["n_domain"]
-        rows.append({"metal": m, "class": "removed>P99", "lower": s["p99_training"], "upper": np.nan,
-                     "paper_pct": np.nan, "ours_pct": 100 * s["n_removed"] / n_dom if n_dom else np.nan,
-                     "diff_pp": np.nan, "reported_id": "",
-                     "verdict": "% of the target surface removed as above the training 99th percentile",
-                     "verdict_class": "not audited"})
+        rows.append(
+            {
+                "metal": m,
+                "class": "removed>P99",
+                "lower": s["p99_training"],
+                "upper": np.nan,
+                "paper_pct": np.nan,
+                "ours_pct": 100 * s["n_removed"] / n_dom if n_dom else np.nan,
+                "diff_pp": np.nan,
+                "reported_id": "",
+                "verdict": "% of the target surface removed as above the training 99th percentile",
+                "verdict_class": "not audited",
+            }
+        )
     out = pd.DataFrame(rows)
     out.insert(0, "medium", medium)
     out["data_status"] = status
@@ -94,9 +127,23 @@ def audit_maps(rep: Reported, medium: str) -> pd.DataFrame:
             vd = reproduced() if abs(v) <= 1 else differs(f"differs by {v:+.1f} percentage points")
         else:
             vd = rel(r.value, ours)
-        rows.append({"reported_id": r.id, "locator": r.locator, "quantity": r.quantity, "medium": medium,
-                     "metal": r.metal, "stat": r.stat, "reported": r.value, "ours": ours, "method": method,
-                     "verdict": vd.text, "note": note, "data_status": status, "verdict_class": vd.cls})
+        rows.append(
+            {
+                "reported_id": r.id,
+                "locator": r.locator,
+                "quantity": r.quantity,
+                "medium": medium,
+                "metal": r.metal,
+                "stat": r.stat,
+                "reported": r.value,
+                "ours": ours,
+                "method": method,
+                "verdict": vd.text,
+                "note": note,
+                "data_status": status,
+                "verdict_class": vd.cls,
+            }
+        )
 
     for r in rep.find(locator=SECT[medium], quantity="map_range"):
         s = summ["metals"][r.metal]
@@ -112,10 +159,16 @@ def audit_maps(rep: Reported, medium: str) -> pd.DataFrame:
             classes = sorted(rep.find(locator=TABLE[medium], quantity="map_class", metal=r.metal), key=lambda x: x.cls)
             tails = {c.cls: sum(x.value for x in classes if x.cls >= c.cls) for c in classes}
             k = min(tails, key=lambda c: abs(tails[c] - r.value))
-            note = (f"printed share equals the sum of Table 5 classes >= {k} (from {classes[k - 1].lower}) = "
-                    f"{tails[k]:.2f} %, while the background is {bg[r.metal]}")
-            row(r, share_in(summ["metals"][r.metal], bg[r.metal], None), f"% of mapped area > background {bg[r.metal]}",
-                note)
+            note = (
+                f"printed share equals the sum of Table 5 classes >= {k} (from {classes[k - 1].lower}) = "
+                f"{tails[k]:.2f} %, while the background is {bg[r.metal]}"
+            )
+            row(
+                r,
+                share_in(summ["metals"][r.metal], bg[r.metal], None),
+                f"% of mapped area > background {bg[r.metal]}",
+                note,
+            )
     else:
         for r in rep.find(locator=SECT[medium], metal="Cd", stat="share"):
             if not r.quantity.startswith("map_share_above_standard"):
@@ -124,10 +177,15 @@ def audit_maps(rep: Reported, medium: str) -> pd.DataFrame:
             std = rep.value(locator="Table 1", quantity=f"standard_{c}", metal="Cd")
             classes = sorted(rep.find(locator="Table 6", quantity="map_class", metal="Cd"), key=lambda x: x.cls)
             same = [x for x in classes if abs(x.value - r.value) < 1e-9]
-            note = (f"printed share equals Table 6 class {same[0].cls} ({same[0].lower}-{same[0].upper} µg/L), whose "
-                    f"bounds are not the class {c} standard {std} µg/L" if same else "")
-            row(r, share_in(summ["metals"]["Cd"], std, None), f"% of mapped river area > class {c} standard {std}",
-                note)
+            note = (
+                f"printed share equals Table 6 class {same[0].cls} ({same[0].lower}-{same[0].upper} µg/L), whose "
+                f"bounds are not the class {c} standard {std} µg/L"
+                if same
+                else ""
+            )
+            row(
+                r, share_in(summ["metals"]["Cd"], std, None), f"% of mapped river area > class {c} standard {std}", note
+            )
     return pd.DataFrame(rows)
 
 
@@ -135,5 +193,5 @@ def map_audit(rep: Reported, medium: str, classes: pd.DataFrame) -> pd.DataFrame
     """Table 5/6 class rows and the text's map numbers in the audit row schema."""
     a = pd.concat([classes.assign(locator=TABLE[medium]), audit_maps(rep, medium)], ignore_index=True)
     a["reproduced"] = a.ours_pct.fillna(a.ours)
-    a["basis"] = ""      # issue 14 gives every audit row its basis (independent / fitted / calibrated / coincidence)
+    a["basis"] = ""  # issue 14 gives every audit row its basis (independent / fitted / calibrated / coincidence)
     return a

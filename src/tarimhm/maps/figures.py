@@ -3,6 +3,7 @@
 Rendered from the COG overviews (a few hundred pixels across), so a figure takes seconds
 and never re-runs a model. Class colours use the paper's class bounds (Tables 5-6).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,8 +48,7 @@ def _outline(ax, labels=True):
         ax.add_patch(patch(gp, facecolor="none", edgecolor="#555555", lw=0.3, ls="--", zorder=3))
         if labels:
             pt = gp.representative_point()
-            ax.text(pt.x, pt.y, name.split()[0], fontsize=4.5, ha="center", style="italic", color="#222222",
-                    zorder=5)
+            ax.text(pt.x, pt.y, name.split()[0], fontsize=4.5, ha="center", style="italic", color="#222222", zorder=5)
     return basin.bounds
 
 
@@ -69,6 +69,7 @@ def _water_emphasis(a: np.ndarray, medium: str) -> np.ndarray:
     if medium != "water":
         return a
     from scipy.ndimage import generic_filter
+
     out = a.copy()
     nan = np.isnan(a)
     grown = generic_filter(np.where(nan, -np.inf, a), np.max, size=3, mode="constant", cval=-np.inf)
@@ -83,9 +84,12 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
     status = read_sidecar(path)["data_status"]
     aoa = None
     if product == "di":
-        app, extent = read_overview(paths.map_file(medium, "aoa"), [f"{m}_{p}" for m in PANEL_ORDER for p in ("di", "aoa")])
-        bands = {f"{m}_di": np.where(app[f"{m}_di"] == APP_NODATA, np.nan, app[f"{m}_di"] * DI_SCALE)
-                 for m in PANEL_ORDER}
+        app, extent = read_overview(
+            paths.map_file(medium, "aoa"), [f"{m}_{p}" for m in PANEL_ORDER for p in ("di", "aoa")]
+        )
+        bands = {
+            f"{m}_di": np.where(app[f"{m}_di"] == APP_NODATA, np.nan, app[f"{m}_di"] * DI_SCALE) for m in PANEL_ORDER
+        }
         aoa = {f"{m}_aoa": app[f"{m}_aoa"] for m in PANEL_ORDER}
     else:
         bands, extent = read_overview(path, [f"{m}_{product}" for m in PANEL_ORDER])
@@ -103,8 +107,9 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
             top = max(bounds[-1], np.nanmax(a) if np.isfinite(a).any() else bounds[-1])
             bounds = bounds + ([top * 1.0001] if top > bounds[-1] else [])
             cmap = ListedColormap(CLASS_COLOURS + (["#7b3294"] if len(bounds) > 6 else []))
-            im = ax.imshow(a, extent=extent, cmap=cmap, norm=BoundaryNorm(bounds, cmap.N), interpolation="nearest",
-                           zorder=1)
+            im = ax.imshow(
+                a, extent=extent, cmap=cmap, norm=BoundaryNorm(bounds, cmap.N), interpolation="nearest", zorder=1
+            )
             cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.01, ticks=bounds)
             cb.ax.set_yticklabels([f"{b:.3g}" for b in bounds], fontsize=5)
             cb.set_label(f"{m} ({unit})", fontsize=6)
@@ -116,11 +121,19 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
         else:
             # inside the AOA DI <= threshold by definition: a 0..2x threshold scale shows both the
             # structure inside and how far outside; larger values share the top colour (extend="max")
-            im = ax.imshow(a, extent=extent, cmap="viridis", interpolation="nearest", zorder=1,
-                           vmin=0, vmax=2 * thr[m] if thr[m] > 0 else 1.0)
+            im = ax.imshow(
+                a,
+                extent=extent,
+                cmap="viridis",
+                interpolation="nearest",
+                zorder=1,
+                vmin=0,
+                vmax=2 * thr[m] if thr[m] > 0 else 1.0,
+            )
             out = np.where(aoa[f"{m}_aoa"] == 0, 1.0, np.nan)
-            ax.imshow(out, extent=extent, cmap=ListedColormap(["#bbbbbb"]), interpolation="nearest", zorder=2,
-                      alpha=0.85)
+            ax.imshow(
+                out, extent=extent, cmap=ListedColormap(["#bbbbbb"]), interpolation="nearest", zorder=2, alpha=0.85
+            )
             cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.01, extend="max")
             cb.ax.axhline(thr[m], color="r", lw=0.8)
             cb.set_label(f"{m} DI (AOA threshold {thr[m]:.2f})", fontsize=6)
@@ -130,17 +143,31 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
         ax.set_title(f"({'abcde'[k]}) {m}", fontsize=8, loc="left")
     ax = axes.flat[5]
     ax.axis("off")
-    what = {"mean": "predicted concentration,\nclasses of the paper's " + ("Table 5" if medium == "soil" else "Table 6"),
-            "spread": "ensemble spread: SD of the per-tree\npredictions (not a prediction interval)",
-            "di": "dissimilarity index (DI);\ngrey = outside the area of applicability,\nred tick = AOA threshold "
-                  "(Meyer & Pebesma 2021)"}[product]
-    ax.text(0, 0.9, f"{'Soil/sediment' if medium == 'soil' else 'River water'} at 60 m\n{what}.\n\n"
-            "Rendered from COG overviews.\nMasked: snow/ice" + (", water" if medium == "soil" else ", land")
-            + ".\nPost-processing: 5x5 median, > P99\nof the training data removed.", fontsize=6, va="top",
-            wrap=True)
+    what = {
+        "mean": "predicted concentration,\nclasses of the paper's " + ("Table 5" if medium == "soil" else "Table 6"),
+        "spread": "ensemble spread: SD of the per-tree\npredictions (not a prediction interval)",
+        "di": "dissimilarity index (DI);\ngrey = outside the area of applicability,\nred tick = AOA threshold "
+        "(Meyer & Pebesma 2021)",
+    }[product]
+    ax.text(
+        0,
+        0.9,
+        f"{'Soil/sediment' if medium == 'soil' else 'River water'} at 60 m\n{what}.\n\n"
+        "Rendered from COG overviews.\nMasked: snow/ice"
+        + (", water" if medium == "soil" else ", land")
+        + ".\nPost-processing: 5x5 median, > P99\nof the training data removed.",
+        fontsize=6,
+        va="top",
+        wrap=True,
+    )
     fig.tight_layout()
-    return Drawn(fig, [path], status, f"{name}: {medium} {product} maps from the COG overviews",
-                 f"{name.split('_')[0]} {medium} {product} · surface reflectance model applied per pixel")
+    return Drawn(
+        fig,
+        [path],
+        status,
+        f"{name}: {medium} {product} maps from the COG overviews",
+        f"{name.split('_')[0]} {medium} {product} · surface reflectance model applied per pixel",
+    )
 
 
 def fig6(params: Params) -> Drawn:

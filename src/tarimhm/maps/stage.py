@@ -7,6 +7,7 @@ and sum the per-tile class counts into ``<medium>_summary.json``; Tables 5-6 and
 (``<medium>_classes.csv``, ``paper/audit/maps_<medium>.csv``) follow from those counts. Timings per
 phase are saved in ``timings.json``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,15 +35,16 @@ from .audit import class_shares, map_audit
 
 __all__ = ["run_maps", "class_edges", "SECTIONS"]
 
-SECTIONS = ("maps", "imagery", "rf")     # parameter sections the stage reads
+SECTIONS = ("maps", "imagery", "rf")  # parameter sections the stage reads
 PRODUCT_MEANING = {
     "mean": "forest mean after the 5x5 NaN-aware median; NaN above the training P99 and off the target surface",
     "spread": "SD of the per-tree predictions (ensemble spread, not a prediction interval)",
     "lower": "jackknife+ lower bound at interval_level (Barber et al. 2021)",
     "upper": "jackknife+ upper bound at interval_level",
     "di": "dissimilarity index (Meyer & Pebesma 2021), stored as counts of 0.001 (scale 0.001)",
-    "aoa": "area of applicability: 1 inside (DI <= aoa_threshold), 0 outside"}
-TILE_FORMAT = "tarimhm-tiles-3"      # bump when the tile files change: old caches are then not reused
+    "aoa": "area of applicability: 1 inside (DI <= aoa_threshold), 0 outside",
+}
+TILE_FORMAT = "tarimhm-tiles-3"  # bump when the tile files change: old caches are then not reused
 
 
 def class_edges(rep: Reported, medium: str, metal: str) -> dict:
@@ -56,8 +58,9 @@ def class_edges(rep: Reported, medium: str, metal: str) -> dict:
     else:
         for c in ("III", "V"):
             refs[f"standard_{c}"] = rep.value(locator="Table 1", quantity=f"standard_{c}", metal=metal)
-    text = rep.find(locator="Sect. 3.2.3" if medium == "water" else "Sect. 3.2.2", quantity="map_share_text",
-                    metal=metal)
+    text = rep.find(
+        locator="Sect. 3.2.3" if medium == "water" else "Sect. 3.2.2", quantity="map_share_text", metal=metal
+    )
     lowers = [r.lower for r in text if r.lower is not None and r.lower > 0.001]
     uppers = [r.upper for r in classes]
     edges = sorted(set(uppers) | set(refs.values()) | {v for v in lowers})
@@ -79,8 +82,15 @@ def _input_key(paths_: list[Path]) -> str:
     return h.hexdigest()[:12]
 
 
-def run_maps(params: Params, rep: Reported, script: Path, progress: bool = True, scheduler: str | None = None,
-             media=("soil", "water"), stop_after: int | None = None) -> dict:
+def run_maps(
+    params: Params,
+    rep: Reported,
+    script: Path,
+    progress: bool = True,
+    scheduler: str | None = None,
+    media=("soil", "water"),
+    stop_after: int | None = None,
+) -> dict:
     """Compile, predict, post-process and write the basin maps. ``stop_after`` (tests) interrupts
     after that many new tiles of the first medium and returns None, leaving the tiles to resume."""
     t_start = time.perf_counter()
@@ -102,8 +112,19 @@ def run_maps(params: Params, rep: Reported, script: Path, progress: bool = True,
             p99 = float(np.percentile(_training_y(rep, med, m), 99))
             ce = class_edges(rep, med, m)
             cpath = out / "compiled" / f"{med}_{m}.npz"
-            save_compiled(cm, aoa, {"medium": med, "metal": m, "p99": p99, "unit": UNITS[med],
-                                    "aoa_threshold": float(aoa["threshold"]), "data_status": status}, cpath)
+            save_compiled(
+                cm,
+                aoa,
+                {
+                    "medium": med,
+                    "metal": m,
+                    "p99": p99,
+                    "unit": UNITS[med],
+                    "aoa_threshold": float(aoa["threshold"]),
+                    "data_status": status,
+                },
+                cpath,
+            )
             compiled.append(str(cpath))
             edges.append(tuple(ce["edges"]))
             info[m] = {**cm.summary(), "p99_training": p99, "aoa_threshold": float(aoa["threshold"]), **ce}
@@ -112,49 +133,94 @@ def run_maps(params: Params, rep: Reported, script: Path, progress: bool = True,
         tile_dir = out / ".tiles" / f"{med}-{key}"
         with rasterio.open(mosaic) as src:
             crs_wkt, transform, width, height = src.crs.to_wkt(), src.transform, src.width, src.height
-        spec = MapSpec(medium=med, metals=tuple(METALS), mosaic=str(mosaic), masks=str(masks),
-                       compiled=tuple(compiled), edges=tuple(edges), tile_dir=str(tile_dir), tile=mp.tile,
-                       width=width, height=height)
+        spec = MapSpec(
+            medium=med,
+            metals=tuple(METALS),
+            mosaic=str(mosaic),
+            masks=str(masks),
+            compiled=tuple(compiled),
+            edges=tuple(edges),
+            tile_dir=str(tile_dir),
+            tile=mp.tile,
+            width=width,
+            height=height,
+        )
         tw = time.perf_counter()
         tim = run_tiles(spec, mp.workers, scheduler, progress, stop_after=stop_after, desc=f"{med} maps")
         tim["tiles_wall_s"] = time.perf_counter() - tw
         if stop_after is not None:
             return None
-        prov = make_provenance(script, section_hash(params, *SECTIONS),
-                               [mosaic, masks, *[paths.rf_model(med, m) for m in METALS]], status,
-                               note=f"{med} heavy-metal maps: compiled RF, 5x5 median, P99 removal, surface mask")
+        prov = make_provenance(
+            script,
+            section_hash(params, *SECTIONS),
+            [mosaic, masks, *[paths.rf_model(med, m) for m in METALS]],
+            status,
+            note=f"{med} heavy-metal maps: compiled RF, 5x5 median, P99 removal, surface mask",
+        )
         tags = {k: v for k, v in prov.flat().items() if k != "tarimhm_created_utc"}
-        tags.update(medium=med, units=UNITS[med], interval_level=str(params.rf.interval_level),
-                    post_processing="target-surface mask; 5x5 NaN-aware median of the mean; mean > training P99 "
-                                    "removed (NaN)", target_surface=("land: basin, not water, not snow/ice"
-                                                                     if med == "soil" else
-                                                                     "water mask (rivers, lakes), not snow/ice"))
+        tags.update(
+            medium=med,
+            units=UNITS[med],
+            interval_level=str(params.rf.interval_level),
+            post_processing="target-surface mask; 5x5 NaN-aware median of the mean; mean > training P99 removed (NaN)",
+            target_surface=(
+                "land: basin, not water, not snow/ice" if med == "soil" else "water mask (rivers, lakes), not snow/ice"
+            ),
+        )
         band_tags, units = [], []
         for m in METALS:
             for p in PRODUCTS:
-                band_tags.append({"metal": m, "product": p, "compiled_path": info[m]["path"],
-                                  "p99_training": f"{info[m]['p99_training']:.6g}",
-                                  "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}",
-                                  "meaning": PRODUCT_MEANING[p]})
+                band_tags.append(
+                    {
+                        "metal": m,
+                        "product": p,
+                        "compiled_path": info[m]["path"],
+                        "p99_training": f"{info[m]['p99_training']:.6g}",
+                        "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}",
+                        "meaning": PRODUCT_MEANING[p],
+                    }
+                )
                 units.append(UNITS[med])
         ta = time.perf_counter()
         assemble(spec, paths.map_file(med, "maps"), "val", crs_wkt, transform, tags, band_tags, units, mp.cog_threads)
-        app_tags = [{"metal": m, "product": p, "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}",
-                     "meaning": PRODUCT_MEANING[p]} for m in METALS for p in APPLICABILITY]
-        assemble(spec, paths.map_file(med, "aoa"), "aoa", crs_wkt, transform, tags, app_tags,
-                 ["1", ""] * len(METALS), mp.cog_threads)
+        app_tags = [
+            {
+                "metal": m,
+                "product": p,
+                "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}",
+                "meaning": PRODUCT_MEANING[p],
+            }
+            for m in METALS
+            for p in APPLICABILITY
+        ]
+        assemble(
+            spec,
+            paths.map_file(med, "aoa"),
+            "aoa",
+            crs_wkt,
+            transform,
+            tags,
+            app_tags,
+            ["1", ""] * len(METALS),
+            mp.cog_threads,
+        )
         for kind in ("maps", "aoa"):
             write_sidecar(paths.map_file(med, kind), prov)
         tim["assemble_s"] = time.perf_counter() - ta
         summaries[med] = _summarise(tile_dir, info)
-        write_json({"medium": med, "unit": UNITS[med], "data_status": status, "metals": summaries[med]},
-                   paths.map_summary(med), prov)
+        write_json(
+            {"medium": med, "unit": UNITS[med], "data_status": status, "metals": summaries[med]},
+            paths.map_summary(med),
+            prov,
+        )
         _tables_and_audit(script, params, rep, med, status)
         shutil.rmtree(tile_dir)
         timings["media"][med] = tim
     timings["wall_s"] = time.perf_counter() - t_start
-    timings["peak_rss_mb"] = {"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                              "largest_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+    timings["peak_rss_mb"] = {
+        "self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "largest_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
     timings["workers"], timings["tile"], timings["scheduler"] = mp.workers, mp.tile, scheduler or "local"
     prov = make_provenance(script, section_hash(params, *SECTIONS), [mosaic, masks], status, note="basin map timings")
     write_json(timings, out / "timings.json", prov)
@@ -163,9 +229,14 @@ def run_maps(params: Params, rep: Reported, script: Path, progress: bool = True,
 
 def _tables_and_audit(script: Path, params: Params, rep: Reported, medium: str, status: str) -> None:
     """Tables 5-6 rows (``<medium>_classes.csv``, full precision) and ``paper/audit/maps_<medium>.csv``."""
-    prov = make_provenance(script, section_hash(params, *SECTIONS), [paths.map_summary(medium), paths.REPORTED],
-                           status, note=f"{'Table 5' if medium == 'soil' else 'Table 6'}: % of mapped area per "
-                                        "class, and the map numbers of the text")
+    prov = make_provenance(
+        script,
+        section_hash(params, *SECTIONS),
+        [paths.map_summary(medium), paths.REPORTED],
+        status,
+        note=f"{'Table 5' if medium == 'soil' else 'Table 6'}: % of mapped area per "
+        "class, and the map numbers of the text",
+    )
     t = class_shares(rep, medium)
     write_table(t, paths.maps_dir() / f"{medium}_classes.csv", prov)
     write_audit(map_audit(rep, medium, t), paths.audit_file(f"maps_{medium}.csv"), prov)
@@ -173,8 +244,10 @@ def _tables_and_audit(script: Path, params: Params, rep: Reported, medium: str, 
 
 def _summarise(tile_dir: Path, info: dict) -> dict:
     """Sum the per-tile counts into per-metal totals."""
-    tot = {m: {"counts": None, "n_domain": 0, "n_removed": 0, "n_valid": 0, "n_in_aoa": 0, "min": None,
-               "max": None} for m in info}
+    tot = {
+        m: {"counts": None, "n_domain": 0, "n_removed": 0, "n_valid": 0, "n_in_aoa": 0, "min": None, "max": None}
+        for m in info
+    }
     for js in sorted(Path(tile_dir).glob("*.json")):
         d = json.loads(js.read_text())
         if d.get("empty"):

@@ -18,6 +18,7 @@ cells; the model is constant on every product cell. Two exact paths follow:
 Both give scikit-learn's values bit for bit (mean as ``ForestRegressor.predict`` with n_jobs=1,
 variance of the per-tree predictions summed in tree order; tested on adversarial DNs).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,26 +28,39 @@ import numpy as np
 
 from . import kernels
 
-__all__ = ["REFLECTANCE_SCALE", "NODATA_DN", "forest_arrays", "dn_to_reflectance", "CompiledModel",
-           "compile_model", "reference_mean_var", "DIModel", "compile_di", "OUTPUTS"]
+__all__ = [
+    "REFLECTANCE_SCALE",
+    "NODATA_DN",
+    "forest_arrays",
+    "dn_to_reflectance",
+    "CompiledModel",
+    "compile_model",
+    "reference_mean_var",
+    "DIModel",
+    "compile_di",
+    "OUTPUTS",
+]
 
 
 def forest_arrays(pipe) -> dict:
     """Node arrays of a fitted scaler+forest pipeline (trees concatenated; ``offsets`` = tree starts)."""
     sc, rf = pipe.named_steps["scale"], pipe.named_steps["rf"]
     trees = [t.tree_ for t in rf.estimators_]
-    return {"scale_min": sc.min_, "scale_scale": sc.scale_,
-            "left": np.concatenate([t.children_left for t in trees]),
-            "right": np.concatenate([t.children_right for t in trees]),
-            "feature": np.concatenate([t.feature for t in trees]),
-            "threshold": np.concatenate([t.threshold for t in trees]),
-            "value": np.concatenate([t.value[:, 0, 0] for t in trees]),
-            "offsets": np.concatenate([[0], np.cumsum([t.node_count for t in trees])]).astype(np.int64)}
+    return {
+        "scale_min": sc.min_,
+        "scale_scale": sc.scale_,
+        "left": np.concatenate([t.children_left for t in trees]),
+        "right": np.concatenate([t.children_right for t in trees]),
+        "feature": np.concatenate([t.feature for t in trees]),
+        "threshold": np.concatenate([t.threshold for t in trees]),
+        "value": np.concatenate([t.value[:, 0, 0] for t in trees]),
+        "offsets": np.concatenate([[0], np.cumsum([t.node_count for t in trees])]).astype(np.int64),
+    }
 
 
-REFLECTANCE_SCALE = 1e-4       # DN = 10000 x reflectance (Sentinel-2 L2A, baseline-harmonised)
+REFLECTANCE_SCALE = 1e-4  # DN = 10000 x reflectance (Sentinel-2 L2A, baseline-harmonised)
 NODATA_DN = 0
-U16_MAX_CELLS = 65535     # tables up to this many cells use uint16 per-band LUTs in the kernel
+U16_MAX_CELLS = 65535  # tables up to this many cells use uint16 per-band LUTs in the kernel
 N_DN = 65536
 OUTPUTS = ("mean", "variance", "lower", "upper")
 
@@ -71,20 +85,22 @@ def _node_cuts(forest: dict) -> np.ndarray:
         if on_b.any():
             # searchsorted on float64 copies: scikit-learn compares float32 features with float64
             # thresholds, so the comparison is made in float64
-            cut[on_b] = np.searchsorted(_scaled_f32(forest, b).astype(np.float64), forest["threshold"][on_b],
-                                        side="right")
+            cut[on_b] = np.searchsorted(
+                _scaled_f32(forest, b).astype(np.float64), forest["threshold"][on_b], side="right"
+            )
     return cut
 
 
 @dataclass
 class CompiledModel:
     """An exact, compiled model: ``predict(dn)`` -> (4, h, w) mean, variance, lower, upper."""
-    path: str                         # "table" or "traversal"
-    cuts: list                        # per band, the sorted union of DN cuts
-    n_cells: int                      # product of per-band cell counts (whether tabulated or not)
-    luts: np.ndarray | None = None    # (4, 65536) int32: strided cell offset of each DN
-    table: np.ndarray | None = None   # (n_cells, 4) float64
-    nodes: dict = field(default_factory=dict)   # traversal arrays
+
+    path: str  # "table" or "traversal"
+    cuts: list  # per band, the sorted union of DN cuts
+    n_cells: int  # product of per-band cell counts (whether tabulated or not)
+    luts: np.ndarray | None = None  # (4, 65536) int32: strided cell offset of each DN
+    table: np.ndarray | None = None  # (n_cells, 4) float64
+    nodes: dict = field(default_factory=dict)  # traversal arrays
     n_loo: int = 0
     level: float | None = None
     _tables: dict = field(default_factory=dict, repr=False)
@@ -100,8 +116,9 @@ class CompiledModel:
         if out is None:
             out = np.empty((outputs, h, w), dtype)
         elif out.shape != (outputs, h, w) or out.dtype != np.dtype(dtype) or not out.flags.c_contiguous:
-            raise ValueError(f"out must be a C-contiguous {(outputs, h, w)} {np.dtype(dtype)} array, "
-                             f"got {out.shape} {out.dtype}")
+            raise ValueError(
+                f"out must be a C-contiguous {(outputs, h, w)} {np.dtype(dtype)} array, got {out.shape} {out.dtype}"
+            )
         if self.path == "table":
             if outputs not in (1, 2, 4):
                 raise ValueError(f"outputs must be 1, 2 or 4, got {outputs}")
@@ -122,7 +139,7 @@ class CompiledModel:
         if dtype not in self._tables:
             # uint16 LUTs when the NaN row fits: half the cache footprint, ~2x the throughput of int32 (measured)
             ltype = np.uint16 if self.n_cells <= U16_MAX_CELLS else np.int32
-            luts = [np.array(self.luts[b], ltype) for b in range(4)]      # copies: self.luts stays as saved
+            luts = [np.array(self.luts[b], ltype) for b in range(4)]  # copies: self.luts stays as saved
             for lut in luts:
                 lut[NODATA_DN] = self.n_cells
             tables = [np.append(self.table[:, k], np.nan).astype(dtype) for k in range(4)]
@@ -131,13 +148,28 @@ class CompiledModel:
 
     def _eval(self, dn_rows: np.ndarray) -> np.ndarray:
         n = self.nodes
-        return kernels.forest_eval(np.ascontiguousarray(dn_rows, np.int64), n["left"], n["right"], n["band"],
-                                   n["cut"], n["value"], n["tree_start"], n["forest_trees"], n["loo_resid"],
-                                   n["k_lo"], n["k_hi"])
+        return kernels.forest_eval(
+            np.ascontiguousarray(dn_rows, np.int64),
+            n["left"],
+            n["right"],
+            n["band"],
+            n["cut"],
+            n["value"],
+            n["tree_start"],
+            n["forest_trees"],
+            n["loo_resid"],
+            n["k_lo"],
+            n["k_hi"],
+        )
 
     def summary(self) -> dict:
-        return {"path": self.path, "n_cells": int(self.n_cells), "cuts_per_band": [len(c) for c in self.cuts],
-                "n_loo_forests": self.n_loo, "interval_level": self.level}
+        return {
+            "path": self.path,
+            "n_cells": int(self.n_cells),
+            "cuts_per_band": [len(c) for c in self.cuts],
+            "n_loo_forests": self.n_loo,
+            "interval_level": self.level,
+        }
 
 
 def _jk_ranks(n: int, level: float) -> tuple[int, int]:
@@ -145,8 +177,9 @@ def _jk_ranks(n: int, level: float) -> tuple[int, int]:
     return math.floor(alpha * (n + 1)), math.ceil((1 - alpha) * (n + 1))
 
 
-def compile_model(forest: dict, loo: list[dict] | None = None, loo_resid=None, level: float | None = None,
-                  max_cells: int = 2 ** 22) -> CompiledModel:
+def compile_model(
+    forest: dict, loo: list[dict] | None = None, loo_resid=None, level: float | None = None, max_cells: int = 2**22
+) -> CompiledModel:
     """Compile the reference ``forest`` (and its jackknife+ LOO forests with residuals |y_i - mu_-i(x_i)|).
 
     Intervals are compiled only when the level is finite for n = len(loo) (else lower/upper are NaN).
@@ -170,31 +203,37 @@ def compile_model(forest: dict, loo: list[dict] | None = None, loo_resid=None, l
     resid = np.zeros(0)
     if loo:
         k_lo, k_hi = _jk_ranks(len(loo), level)
-        if k_lo < 1 or k_hi > len(loo):       # level not supported by n: no interval (said in summary)
+        if k_lo < 1 or k_hi > len(loo):  # level not supported by n: no interval (said in summary)
             loo, forests, cuts_nodes = [], [forest], cuts_nodes[:1]
             forest_trees = forest_trees[:2]
             k_lo = k_hi = 0
         else:
             resid = np.asarray(loo_resid, float)
     sel = slice(0, len(forests))
-    nodes = {"left": np.concatenate([f["left"] for f in forests[sel]]).astype(np.int64),
-             "right": np.concatenate([f["right"] for f in forests[sel]]).astype(np.int64),
-             "band": np.clip(np.concatenate([f["feature"] for f in forests[sel]]), 0, None).astype(np.int64),
-             "cut": np.concatenate(cuts_nodes[sel]).astype(np.int64),
-             "value": np.concatenate([f["value"] for f in forests[sel]]).astype(np.float64),
-             "tree_start": np.asarray(tree_start[:forest_trees[-1]], np.int64),
-             "forest_trees": np.asarray(forest_trees, np.int64), "loo_resid": resid,
-             "k_lo": int(k_lo), "k_hi": int(k_hi)}
+    nodes = {
+        "left": np.concatenate([f["left"] for f in forests[sel]]).astype(np.int64),
+        "right": np.concatenate([f["right"] for f in forests[sel]]).astype(np.int64),
+        "band": np.clip(np.concatenate([f["feature"] for f in forests[sel]]), 0, None).astype(np.int64),
+        "cut": np.concatenate(cuts_nodes[sel]).astype(np.int64),
+        "value": np.concatenate([f["value"] for f in forests[sel]]).astype(np.float64),
+        "tree_start": np.asarray(tree_start[: forest_trees[-1]], np.int64),
+        "forest_trees": np.asarray(forest_trees, np.int64),
+        "loo_resid": resid,
+        "k_lo": int(k_lo),
+        "k_hi": int(k_hi),
+    }
     sizes = [len(c) + 1 for c in cuts]
     n_cells = int(np.prod(sizes, dtype=object))
-    model = CompiledModel(path="traversal", cuts=cuts, n_cells=n_cells, nodes=nodes, n_loo=len(loo),
-                          level=level if loo else None)
+    model = CompiledModel(
+        path="traversal", cuts=cuts, n_cells=n_cells, nodes=nodes, n_loo=len(loo), level=level if loo else None
+    )
     if n_cells <= max_cells:
-        strides = np.cumprod([1, *sizes[::-1]])[:-1][::-1]          # row-major over bands
+        strides = np.cumprod([1, *sizes[::-1]])[:-1][::-1]  # row-major over bands
         dns = np.arange(N_DN)
-        model.luts = np.stack([np.searchsorted(c, dns, side="right") * s for c, s in zip(cuts, strides)]
-                              ).astype(np.int32)
-        reps = [np.concatenate([[1], c]) for c in cuts]             # first DN of each cell (DN 0 is nodata)
+        model.luts = np.stack([np.searchsorted(c, dns, side="right") * s for c, s in zip(cuts, strides)]).astype(
+            np.int32
+        )
+        reps = [np.concatenate([[1], c]) for c in cuts]  # first DN of each cell (DN 0 is nodata)
         grid = np.stack(np.meshgrid(*reps, indexing="ij"), axis=-1).reshape(-1, nb)
         model.table = model._eval(grid)
         model.path = "table"
@@ -208,7 +247,7 @@ def reference_mean_var(pipe, X) -> np.ndarray:
     Xs = pipe.named_steps["scale"].transform(np.asarray(X, float)).astype(np.float32)
     mean = pipe.predict(np.asarray(X, float))
     acc = np.zeros(len(Xs))
-    for t in rf.estimators_:          # streamed: holding every tree's predictions needs n_trees x N floats
+    for t in rf.estimators_:  # streamed: holding every tree's predictions needs n_trees x N floats
         d = t.predict(Xs) - mean
         acc += d * d
     return np.column_stack([mean, acc / len(rf.estimators_)])
@@ -217,7 +256,8 @@ def reference_mean_var(pipe, X) -> np.ndarray:
 @dataclass
 class DIModel:
     """Per-band lookup tables for the dissimilarity index of one model (Meyer & Pebesma 2021)."""
-    sq: np.ndarray          # (n_train, 4, 65536): (u_b(DN) - z_jb)^2
+
+    sq: np.ndarray  # (n_train, 4, 65536): (u_b(DN) - z_jb)^2
     d_bar: float
     threshold: float
 
@@ -233,8 +273,11 @@ def compile_di(aoa: dict) -> DIModel:
     coordinate of every DN per band, u = (x - mean) / sd * w as :class:`tarimhm.rf.aoa.TrainDI`
     scales, squared against each training point. Sums run over bands in order, as scipy's cdist."""
     x = dn_to_reflectance(np.arange(N_DN))
-    u = (x[None, :] - np.asarray(aoa["mean"])[:, None]) / np.asarray(aoa["sd"])[:, None] * \
-        np.asarray(aoa["weights"])[:, None]                      # (4, 65536)
-    z = np.asarray(aoa["train_scaled"])                          # (n, 4)
+    u = (
+        (x[None, :] - np.asarray(aoa["mean"])[:, None])
+        / np.asarray(aoa["sd"])[:, None]
+        * np.asarray(aoa["weights"])[:, None]
+    )  # (4, 65536)
+    z = np.asarray(aoa["train_scaled"])  # (n, 4)
     sq = (u[None, :, :] - z[:, :, None]) ** 2
     return DIModel(np.ascontiguousarray(sq), float(aoa["d_bar"]), float(aoa["threshold"]))

@@ -6,6 +6,7 @@ tables, or takes a NaN-aware 5x5 median fast enough for 10 basin maps (scipy's
 Kernels are parallel over rows or pixel chunks (numba ``prange``); the engine sets one thread per worker
 process (``numba.set_num_threads``) so tile processes and threads never oversubscribe the cores.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -74,7 +75,7 @@ def forest_eval(dn, left, right, band, cut, value, tree_start, forest_trees, loo
     return out
 
 
-LUT_CHUNK = 65536      # pixels per parallel work item of lut_predict
+LUT_CHUNK = 65536  # pixels per parallel work item of lut_predict
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -16,19 +16,32 @@ Rules used here (the paper gives no more detail):
 * **DI** is written as uint16 counts of 0.001 (band scale 0.001; a float32 DI band would be
   three times larger than all the concentration bands together); AOA is computed from the exact DI.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from . import kernels
 
-__all__ = ["MASK_BASIN", "MASK_WATER", "MASK_SNOW", "AOA_NODATA", "APP_NODATA", "DI_SCALE", "domain",
-           "nanmedian5", "postprocess", "tile_counts", "overview_pyramid", "encode_applicability"]
+__all__ = [
+    "MASK_BASIN",
+    "MASK_WATER",
+    "MASK_SNOW",
+    "AOA_NODATA",
+    "APP_NODATA",
+    "DI_SCALE",
+    "domain",
+    "nanmedian5",
+    "postprocess",
+    "tile_counts",
+    "overview_pyramid",
+    "encode_applicability",
+]
 
-MASK_BASIN, MASK_WATER, MASK_SNOW = 1, 2, 4     # bits of masks_<res>m.tif (tarimhm.imagery.surrogate)
+MASK_BASIN, MASK_WATER, MASK_SNOW = 1, 2, 4  # bits of masks_<res>m.tif (tarimhm.imagery.surrogate)
 AOA_NODATA = 255
-DI_SCALE = 1e-3          # DI is stored as uint16 counts of 0.001 (band scale 0.001); AOA uses the exact DI
-APP_NODATA = 65535       # nodata of the uint16 applicability file (DI counts and AOA)
+DI_SCALE = 1e-3  # DI is stored as uint16 counts of 0.001 (band scale 0.001); AOA uses the exact DI
+APP_NODATA = 65535  # nodata of the uint16 applicability file (DI counts and AOA)
 
 
 def domain(mask: np.ndarray, medium: str) -> np.ndarray:
@@ -66,8 +79,13 @@ def postprocess(pred: np.ndarray, di: np.ndarray, dom: np.ndarray, p99: float, a
     upper = np.where(inner, pred[3, 2:-2, 2:-2], nan)
     di32 = np.where(inner, di, np.nan).astype(np.float32)
     aoa = np.where(inner, (di <= aoa_threshold).astype(np.uint8), np.uint8(AOA_NODATA)).astype(np.uint8)
-    return {"bands": np.stack([filt, spread, lower, upper]).astype(np.float32), "di": di32, "aoa": aoa,
-            "n_domain": int(inner.sum()), "n_removed": int(removed.sum())}
+    return {
+        "bands": np.stack([filt, spread, lower, upper]).astype(np.float32),
+        "di": di32,
+        "aoa": aoa,
+        "n_domain": int(inner.sum()),
+        "n_removed": int(removed.sum()),
+    }
 
 
 def tile_counts(res: dict, edges: np.ndarray) -> dict:
@@ -76,9 +94,15 @@ def tile_counts(res: dict, edges: np.ndarray) -> dict:
     mean = res["bands"][0]
     v = mean[np.isfinite(mean)].astype(np.float64)
     counts = np.bincount(np.searchsorted(edges, v, side="left"), minlength=len(edges) + 1)
-    return {"counts": counts.tolist(), "n_domain": res["n_domain"], "n_removed": res["n_removed"],
-            "n_valid": int(v.size), "min": float(v.min()) if v.size else None,
-            "max": float(v.max()) if v.size else None, "n_in_aoa": int((res["aoa"] == 1).sum())}
+    return {
+        "counts": counts.tolist(),
+        "n_domain": res["n_domain"],
+        "n_removed": res["n_removed"],
+        "n_valid": int(v.size),
+        "min": float(v.min()) if v.size else None,
+        "max": float(v.max()) if v.size else None,
+        "n_in_aoa": int((res["aoa"] == 1).sum()),
+    }
 
 
 def _halve(s: np.ndarray, n: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

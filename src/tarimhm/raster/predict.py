@@ -17,6 +17,7 @@ a dask.distributed cluster (all paths must then be visible to the workers). When
 done, a VRT of the tiles is converted by GDAL's COG driver (tiled, ZSTD, overviews) to the
 final files, in canonical tile order, so resumed and one-shot runs give identical bytes.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,8 @@ from .store import load_compiled
 
 __all__ = ["MapSpec", "process_tile", "run_tiles", "assemble", "tile_jobs", "PRODUCTS", "band_names"]
 
-PRODUCTS = ("mean", "spread", "lower", "upper")        # float32 bands per metal (<medium>_maps.tif)
-APPLICABILITY = ("di", "aoa")                          # uint16 bands per metal (<medium>_aoa.tif)
+PRODUCTS = ("mean", "spread", "lower", "upper")  # float32 bands per metal (<medium>_maps.tif)
+APPLICABILITY = ("di", "aoa")  # uint16 bands per metal (<medium>_aoa.tif)
 HALO = 2
 
 
@@ -49,17 +50,18 @@ def band_names(metals, kind: str = "val") -> list[str]:
 @dataclass(frozen=True)
 class MapSpec:
     """Everything a tile needs, as plain values (picklable for processes and dask)."""
+
     medium: str
     metals: tuple
     mosaic: str
     masks: str
-    compiled: tuple          # per metal, path of the compiled model (npz)
-    edges: tuple             # per metal, sorted class edges for the per-tile counts
+    compiled: tuple  # per metal, path of the compiled model (npz)
+    edges: tuple  # per metal, sorted class edges for the per-tile counts
     tile_dir: str
     tile: int
     width: int
     height: int
-    blocksize: int = 512     # COG block size; overviews are made until the image fits in one block
+    blocksize: int = 512  # COG block size; overviews are made until the image fits in one block
 
     @property
     def overview_factors(self) -> list[int]:
@@ -72,8 +74,11 @@ class MapSpec:
 
 def tile_jobs(spec: MapSpec) -> list[tuple[int, int, int, int]]:
     t = spec.tile
-    return [(r, c, min(t, spec.height - r), min(t, spec.width - c))
-            for r in range(0, spec.height, t) for c in range(0, spec.width, t)]
+    return [
+        (r, c, min(t, spec.height - r), min(t, spec.width - c))
+        for r in range(0, spec.height, t)
+        for c in range(0, spec.width, t)
+    ]
 
 
 def _tile_paths(spec: MapSpec, r: int, c: int) -> tuple[Path, Path, Path]:
@@ -99,7 +104,7 @@ def _read_haloed(path: str, r: int, c: int, h: int, w: int, fill: int) -> tuple[
         r1, c1 = min(r + h + HALO, src.height), min(c + w + HALO, src.width)
         data = src.read(window=Window(c0, r0, c1 - c0, r1 - r0))
         out = np.full((src.count, h + 2 * HALO, w + 2 * HALO), fill, data.dtype)
-        out[:, r0 - (r - HALO):r1 - (r - HALO), c0 - (c - HALO):c1 - (c - HALO)] = data
+        out[:, r0 - (r - HALO) : r1 - (r - HALO), c0 - (c - HALO) : c1 - (c - HALO)] = data
         return out, {"crs": src.crs, "transform": src.transform}
 
 
@@ -130,32 +135,43 @@ def process_tile(spec: MapSpec, r: int, c: int, h: int, w: int) -> dict:
     for i, (metal, cpath, edges) in enumerate(zip(spec.metals, spec.compiled, spec.edges)):
         ta = time.perf_counter()
         cm, dm, meta = _model(cpath)
-        pred = cm.predict(dn, np.float32)                       # (4, h+4, w+4)
+        pred = cm.predict(dn, np.float32)  # (4, h+4, w+4)
         d = dm.di(dn[:, HALO:-HALO, HALO:-HALO], np.float64)
         tb = time.perf_counter()
         res = post.postprocess(pred, d, domain, float(meta["p99"]), dm.threshold)
         base = i * len(PRODUCTS)
-        vals[base:base + len(PRODUCTS)] = res["bands"]
+        vals[base : base + len(PRODUCTS)] = res["bands"]
         dis[i], aoa[i] = res["di"], res["aoa"]
         stats["metals"][metal] = post.tile_counts(res, np.asarray(edges))
         tim["compute"] += tb - ta
         tim["post"] += time.perf_counter() - tb
     t2 = time.perf_counter()
     transform = ref["transform"] @ rasterio.Affine.translation(c, r)
-    common = {"driver": "GTiff", "width": w, "height": h, "crs": ref["crs"], "transform": transform,
-              "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "zstd", "zstd_level": 1}
+    common = {
+        "driver": "GTiff",
+        "width": w,
+        "height": h,
+        "crs": ref["crs"],
+        "transform": transform,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "zstd",
+        "zstd_level": 1,
+    }
     # overviews are made per tile (tiles are aligned to every factor, so they equal overviews of the
     # whole grid) and carried into the COG as they are: GDAL would otherwise re-read the whole grid
     with atomic_path(js) as tmp:
         tmp.write_text(json.dumps(stats, sort_keys=True))
     nv = vals.shape[0]
-    for f, (ov, oa) in zip(spec.overview_factors,
-                           post.overview_pyramid(np.concatenate([vals, dis]), aoa, len(spec.overview_factors))):
+    for f, (ov, oa) in zip(
+        spec.overview_factors, post.overview_pyramid(np.concatenate([vals, dis]), aoa, len(spec.overview_factors))
+    ):
         sub = dict(common, width=ov.shape[2], height=ov.shape[1], transform=transform @ rasterio.Affine.scale(f))
         _write_tile(_ovr_path(aoa_path, f), post.encode_applicability(ov[nv:], oa), sub)
         _write_tile(_ovr_path(val_path, f), ov[:nv], sub)
     _write_tile(aoa_path, post.encode_applicability(dis, aoa), common)
-    _write_tile(val_path, vals, common)      # written last: its presence marks the tile done
+    _write_tile(val_path, vals, common)  # written last: its presence marks the tile done
     tim["write"] = time.perf_counter() - t2
     tim["skipped"] = False
     return tim
@@ -164,8 +180,11 @@ def process_tile(spec: MapSpec, r: int, c: int, h: int, w: int) -> dict:
 def _write_tile(path: Path, data: np.ndarray, common: dict) -> None:
     # no predictor on the float bands: pixel-interleaved, mostly piecewise-constant values compress
     # 2x better and 3x faster without it; horizontal differencing suits the DI counts
-    extra = ({"dtype": "uint16", "nodata": post.APP_NODATA, "predictor": 2} if data.dtype == np.uint16 else
-             {"dtype": "float32", "nodata": np.nan})
+    extra = (
+        {"dtype": "uint16", "nodata": post.APP_NODATA, "predictor": 2}
+        if data.dtype == np.uint16
+        else {"dtype": "float32", "nodata": np.nan}
+    )
     with atomic_path(path) as tmp:
         with rasterio.open(tmp, "w", count=data.shape[0], **common, **extra) as dst:
             dst.write(data)
@@ -173,15 +192,22 @@ def _write_tile(path: Path, data: np.ndarray, common: dict) -> None:
 
 def _init_worker():
     import numba
-    numba.set_num_threads(1)      # parallelism is over tiles; one numba thread per process
+
+    numba.set_num_threads(1)  # parallelism is over tiles; one numba thread per process
 
 
 def _run_one(args):
     return process_tile(*args)
 
 
-def run_tiles(spec: MapSpec, workers: int = 2, scheduler: str | None = None, progress: bool = True,
-              stop_after: int | None = None, desc: str = "") -> dict:
+def run_tiles(
+    spec: MapSpec,
+    workers: int = 2,
+    scheduler: str | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+    desc: str = "",
+) -> dict:
     """Process every tile not yet done. ``stop_after`` (tests) stops after that many new tiles.
     Returns the summed seconds per phase and the numbers of tiles done and skipped."""
     jobs = [(spec, *j) for j in tile_jobs(spec) if not tile_done(spec, j[0], j[1])]
@@ -189,10 +215,16 @@ def run_tiles(spec: MapSpec, workers: int = 2, scheduler: str | None = None, pro
     if stop_after is not None:
         jobs = jobs[:stop_after]
     Path(spec.tile_dir).mkdir(parents=True, exist_ok=True)
-    for stale in Path(spec.tile_dir).glob(".tmp-*"):      # left by a killed run; never counted as done
+    for stale in Path(spec.tile_dir).glob(".tmp-*"):  # left by a killed run; never counted as done
         stale.unlink()
-    totals = {"read": 0.0, "compute": 0.0, "post": 0.0, "write": 0.0, "tiles_computed": 0,
-              "tiles_resumed": n_total - len(jobs) if stop_after is None else None}
+    totals = {
+        "read": 0.0,
+        "compute": 0.0,
+        "post": 0.0,
+        "write": 0.0,
+        "tiles_computed": 0,
+        "tiles_resumed": n_total - len(jobs) if stop_after is None else None,
+    }
     bar = tqdm(total=len(jobs), desc=desc or f"{spec.medium} tiles", disable=not progress, leave=False)
 
     def add(t):
@@ -204,6 +236,7 @@ def run_tiles(spec: MapSpec, workers: int = 2, scheduler: str | None = None, pro
 
     if scheduler:
         from distributed import Client, as_completed
+
         with Client(scheduler) as client:
             futures = [client.submit(process_tile, *j, pure=False) for j in jobs]
             for fut in as_completed(futures):
@@ -214,17 +247,31 @@ def run_tiles(spec: MapSpec, workers: int = 2, scheduler: str | None = None, pro
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_init_worker) as pool:
+
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker
+        ) as pool:
             for t in pool.map(_run_one, jobs, chunksize=1):
                 add(t)
     bar.close()
     return totals
 
 
-def _vrt(spec: MapSpec, kind: str, crs_wkt: str, transform, count: int, dtype: str, nodata: str,
-         descriptions: list[str], units: list[str], tags: dict, band_tags: list[dict], level: int | None = None,
-         overviews: list[str] = ()) -> str:
+def _vrt(
+    spec: MapSpec,
+    kind: str,
+    crs_wkt: str,
+    transform,
+    count: int,
+    dtype: str,
+    nodata: str,
+    descriptions: list[str],
+    units: list[str],
+    tags: dict,
+    band_tags: list[dict],
+    level: int | None = None,
+    overviews: list[str] = (),
+) -> str:
     """VRT XML mosaicking the tile files, at full resolution or at one overview level (the tiles'
     ``_o<factor>`` files). Written by hand: rasterio has no buildvrt, GDAL's
     Python bindings are not a dependency, and a mosaic VRT exposes no overviews of its own."""
@@ -237,8 +284,12 @@ def _vrt(spec: MapSpec, kind: str, crs_wkt: str, transform, count: int, dtype: s
             p = aoa if kind == "aoa" else val
             tiles.append((r // f, c // f, -(-h // f), -(-w // f), p if f == 1 else _ovr_path(p, f)))
     gt = ", ".join(repr(float(v)) for v in (transform @ rasterio.Affine.scale(f)).to_gdal())
-    out = [f'<VRTDataset rasterXSize="{-(-spec.width // f)}" rasterYSize="{-(-spec.height // f)}">',
-           f"  <SRS>{escape(crs_wkt)}</SRS>", f"  <GeoTransform>{gt}</GeoTransform>", "  <Metadata>"]
+    out = [
+        f'<VRTDataset rasterXSize="{-(-spec.width // f)}" rasterYSize="{-(-spec.height // f)}">',
+        f"  <SRS>{escape(crs_wkt)}</SRS>",
+        f"  <GeoTransform>{gt}</GeoTransform>",
+        "  <Metadata>",
+    ]
     out += [f'    <MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in sorted(tags.items())]
     out.append("  </Metadata>")
     for b in range(1, count + 1):
@@ -253,23 +304,37 @@ def _vrt(spec: MapSpec, kind: str, crs_wkt: str, transform, count: int, dtype: s
         out += [f'      <MDI key="{escape(k)}">{escape(str(v))}</MDI>' for k, v in sorted(band_tags[b - 1].items())]
         out.append("    </Metadata>")
         for r, c, h, w, path in tiles:
-            out.append(f'    <SimpleSource><SourceFilename relativeToVRT="0">{escape(str(path))}</SourceFilename>'
-                       f"<SourceBand>{b}</SourceBand>"
-                       f'<SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
-                       f'<DstRect xOff="{c}" yOff="{r}" xSize="{w}" ySize="{h}"/></SimpleSource>')
+            out.append(
+                f'    <SimpleSource><SourceFilename relativeToVRT="0">{escape(str(path))}</SourceFilename>'
+                f"<SourceBand>{b}</SourceBand>"
+                f'<SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
+                f'<DstRect xOff="{c}" yOff="{r}" xSize="{w}" ySize="{h}"/></SimpleSource>'
+            )
         for ov in overviews:
-            out.append(f'    <Overview><SourceFilename relativeToVRT="0">{escape(ov)}</SourceFilename>'
-                       f"<SourceBand>{b}</SourceBand></Overview>")
+            out.append(
+                f'    <Overview><SourceFilename relativeToVRT="0">{escape(ov)}</SourceFilename>'
+                f"<SourceBand>{b}</SourceBand></Overview>"
+            )
         out.append("  </VRTRasterBand>")
     out.append("</VRTDataset>")
     return "\n".join(out) + "\n"
 
 
-def assemble(spec: MapSpec, out_path: Path, kind: str, crs_wkt: str, transform, tags: dict, band_tags: list[dict],
-             units: list[str], threads: int = 2) -> Path:
+def assemble(
+    spec: MapSpec,
+    out_path: Path,
+    kind: str,
+    crs_wkt: str,
+    transform,
+    tags: dict,
+    band_tags: list[dict],
+    units: list[str],
+    threads: int = 2,
+) -> Path:
     """Convert the finished tiles to one COG (``kind`` "val": float32 concentration bands; "aoa":
     uint16 DI counts and AOA per metal). Blocks no tile covers are not written (SPARSE_OK)."""
     from rasterio.shutil import copy as rio_copy
+
     names = band_names(spec.metals, kind)
     if kind == "val":
         dtype, nodata, opts = "float32", "nan", {"predictor": "no"}
@@ -285,7 +350,17 @@ def assemble(spec: MapSpec, out_path: Path, kind: str, crs_wkt: str, transform, 
     vrt.write_text(_vrt(*args, overviews=levels))
     with atomic_path(out_path) as tmp:
         with rasterio.Env(GDAL_NUM_THREADS=str(threads), GDAL_CACHEMAX=512):
-            rio_copy(str(vrt), str(tmp), driver="COG", compress="ZSTD", level=1, blocksize=spec.blocksize,
-                     overviews="FORCE_USE_EXISTING" if spec.overview_factors else "NONE",
-                     num_threads=str(threads), bigtiff="if_safer", sparse_ok="yes", **opts)
+            rio_copy(
+                str(vrt),
+                str(tmp),
+                driver="COG",
+                compress="ZSTD",
+                level=1,
+                blocksize=spec.blocksize,
+                overviews="FORCE_USE_EXISTING" if spec.overview_factors else "NONE",
+                num_threads=str(threads),
+                bigtiff="if_safer",
+                sparse_ok="yes",
+                **opts,
+            )
     return Path(out_path)

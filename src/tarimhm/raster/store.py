@@ -1,4 +1,5 @@
 """Compiled models on disk: one npz of plain arrays (no pickles) plus a JSON of metadata."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,14 @@ def load_compiled(path: Path | str) -> tuple[CompiledModel, DIModel, dict]:
         nodes.update(k_lo=int(meta["k_lo"]), k_hi=int(meta["k_hi"]))
         cuts = [z[f"cuts_{b}"] for b in range(len(meta["cuts_per_band"]))]
         aoa = {k: z[f"aoa_{k}"] for k in _AOA_KEYS}
-        cm = CompiledModel(path=meta["path"], cuts=cuts, n_cells=int(meta["n_cells"]), nodes=nodes,
-                           n_loo=int(meta["n_loo_forests"]), level=meta["interval_level"])
+        cm = CompiledModel(
+            path=meta["path"],
+            cuts=cuts,
+            n_cells=int(meta["n_cells"]),
+            nodes=nodes,
+            n_loo=int(meta["n_loo_forests"]),
+            level=meta["interval_level"],
+        )
         if cm.path == "table":
             cm.luts, cm.table = z["luts"], z["table"]
     return cm, compile_di(aoa), meta

@@ -13,6 +13,7 @@ Methods Ecol. Evol. 12:1620, doi:10.1111/2041-210X.13650, as implemented in R CA
 5. DI of a new point = distance to the nearest training point / d̄; AOA = DI <= threshold.
 With ~10 training sites the threshold is unstable; :func:`bootstrap_threshold` reports its spread.
 """
+
 from __future__ import annotations
 
 import numpy as np

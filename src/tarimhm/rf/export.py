@@ -6,6 +6,7 @@ trees with numpy exactly as scikit-learn does (features cast to float32, ``x <= 
 goes left, tree outputs summed in order then divided by the tree count), so predictions are
 bit-identical (tested).
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,13 @@ def save_forest(pipe, path: Path | str, meta: dict) -> Path:
     path = Path(path)
     rf = pipe.named_steps["rf"]
     _savez(path, forest_arrays(pipe))
-    meta = dict(meta, n_trees=len(rf.estimators_), params=rf.get_params(), format="tarimhm-forest-1",
-                features=list(getattr(pipe, "feature_names_in_", [])) or meta.get("features"))
+    meta = dict(
+        meta,
+        n_trees=len(rf.estimators_),
+        params=rf.get_params(),
+        format="tarimhm-forest-1",
+        features=list(getattr(pipe, "feature_names_in_", [])) or meta.get("features"),
+    )
     with atomic_path(path.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
     return path
@@ -48,10 +54,11 @@ def load_forest(path: Path | str) -> dict:
 
 def predict_exported(forest: dict, X) -> np.ndarray:
     """Mean prediction of the exported forest (bit-identical to the scikit-learn pipeline)."""
-    Xs = np.asarray(X, float) * forest["scale_scale"] + forest["scale_min"]   # MinMaxScaler.transform
+    Xs = np.asarray(X, float) * forest["scale_scale"] + forest["scale_min"]  # MinMaxScaler.transform
     Xs = Xs.astype(np.float32)
-    left, right, feat, thr, val, off = (forest[k] for k in ("left", "right", "feature", "threshold", "value",
-                                                             "offsets"))
+    left, right, feat, thr, val, off = (
+        forest[k] for k in ("left", "right", "feature", "threshold", "value", "offsets")
+    )
     y = np.zeros(len(Xs))
     rows = np.arange(len(Xs))
     for t in range(len(off) - 1):

@@ -1,4 +1,5 @@
 """Fig. 4 (permutation importance), drawn from the saved outputs of stage 060 only."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -28,11 +29,18 @@ def fig4(params: Params) -> Drawn:
         x = np.arange(len(METALS))
         w = 0.2
         for j, b in enumerate(bands):
-            axes[k].bar(x + (j - 1.5) * w, piv[b].to_numpy(), width=w, label=labels[b],
-                        color=["#0072B2", "#009E73", "#D55E00", "#CC79A7"][j])
+            axes[k].bar(
+                x + (j - 1.5) * w,
+                piv[b].to_numpy(),
+                width=w,
+                label=labels[b],
+                color=["#0072B2", "#009E73", "#D55E00", "#CC79A7"][j],
+            )
         axes[k].set_xticks(x, METALS)
         axes[k].set_title(f"({'ab'[k]}) {'Soil' if med == 'soil' else 'River water'}")
     axes[0].set_ylabel("permutation importance\n(0-1, most important band = 1)")
     axes[1].legend(frameon=False, fontsize=6)
     fig.tight_layout()
-    return Drawn(fig, [f], status, "Fig. 4 permutation importance", "Fig. 4 permutation importance on the training sites")
+    return Drawn(
+        fig, [f], status, "Fig. 4 permutation importance", "Fig. 4 permutation importance on the training sites"
+    )

@@ -13,6 +13,7 @@ finite interval is n/(n+1) (7 sites: 87.5 %, guarantee 75 %; a 95 % interval nee
 Written here (about twenty lines) because it reuses the leave-one-site-out fits the validation
 already makes; MAPIE would refit them.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,7 +43,7 @@ def loo_fits(X, y, best_params: dict, seed: int) -> tuple[list, np.ndarray]:
     for i in range(len(y)):
         keep = np.arange(len(y)) != i
         models.append(make_pipeline(seed, **hp).fit(X[keep], y[keep]))
-        resid[i] = abs(y[i] - models[-1].predict(X[i:i + 1])[0])
+        resid[i] = abs(y[i] - models[-1].predict(X[i : i + 1])[0])
     return models, resid
 
 
@@ -55,9 +56,11 @@ def jackknife_plus(X, y, X_new, best_params: dict, seed: int, level: float, fits
     k_hi = math.ceil((1 - alpha) * (n + 1))
     k_lo = math.floor(alpha * (n + 1))
     if k_hi > n or k_lo < 1:
-        raise ValueError(f"a {100 * level:.0f} % jackknife+ interval is infinite with n = {n}; the largest finite "
-                         f"level is {100 * max_level(n):.1f} % (guaranteed coverage "
-                         f"{100 * guaranteed_coverage(max_level(n)):.0f} %)")
+        raise ValueError(
+            f"a {100 * level:.0f} % jackknife+ interval is infinite with n = {n}; the largest finite "
+            f"level is {100 * max_level(n):.1f} % (guaranteed coverage "
+            f"{100 * guaranteed_coverage(max_level(n)):.0f} %)"
+        )
     models, resid = fits if fits is not None else loo_fits(X, y, best_params, seed)
     lo_vals, hi_vals = np.empty((n, len(X_new))), np.empty((n, len(X_new)))
     for i, (model, r) in enumerate(zip(models, resid)):

@@ -15,6 +15,7 @@ fitting far fewer forests, using three facts that hold for a fixed ``random_stat
    on every fit; configurations where it would bind are fitted as they are);
 3. once a ``min_samples_leaf`` yields only stumps, every larger one yields the same stumps.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,7 @@ SCORING = "neg_mean_squared_error"
 
 
 def make_pipeline(seed: int, **hp) -> Pipeline:
-    return Pipeline([("scale", MinMaxScaler()),
-                     ("rf", RandomForestRegressor(random_state=seed, n_jobs=1, **hp))])
+    return Pipeline([("scale", MinMaxScaler()), ("rf", RandomForestRegressor(random_state=seed, n_jobs=1, **hp))])
 
 
 def cv_splits(n: int):
@@ -48,8 +48,7 @@ def _grid(grid: dict) -> dict:
 
 def naive_search(X, y, grid: dict, seed: int) -> GridSearchCV:
     """scikit-learn's GridSearchCV, every configuration fitted on every fold (the reference)."""
-    gs = GridSearchCV(make_pipeline(seed), _grid(grid), scoring=SCORING, cv=cv_splits(len(y)), n_jobs=1,
-                      refit=True)
+    gs = GridSearchCV(make_pipeline(seed), _grid(grid), scoring=SCORING, cv=cv_splits(len(y)), n_jobs=1, refit=True)
     return gs.fit(X, y)
 
 
@@ -70,7 +69,7 @@ def dedup_search(X, y, grid: dict, seed: int) -> dict:
     scores = np.full((len(cands), len(splits)), np.nan)
     n_fits = 0
     for s, (tr, te) in enumerate(splits):
-        cache: dict = {}            # (leaf, depth or None) -> per-tree test predictions
+        cache: dict = {}  # (leaf, depth or None) -> per-tree test predictions
         stump_leaf = None
         for leaf in sorted(grid["min_samples_leaf"]):
             if stump_leaf is not None:
@@ -87,7 +86,7 @@ def dedup_search(X, y, grid: dict, seed: int) -> dict:
         for i, c in enumerate(cands):
             leaf, depth, k = c["rf__min_samples_leaf"], c["rf__max_depth"], c["rf__n_estimators"]
             deepest = cache.get(("depth", leaf), 0) if stump_leaf is None or leaf < stump_leaf else 0
-            if depth is not None and depth <= deepest:          # the limit binds: fit as configured
+            if depth is not None and depth <= deepest:  # the limit binds: fit as configured
                 key = (leaf, depth)
                 if key not in cache:
                     p = make_pipeline(seed, n_estimators=n_max, min_samples_leaf=leaf, max_depth=depth)
@@ -100,9 +99,16 @@ def dedup_search(X, y, grid: dict, seed: int) -> dict:
     mean = np.average(scores, axis=1)
     rank = np.asarray(rankdata(-mean, method="min"), dtype=np.int32)
     best = int(rank.argmin())
-    return {"params": cands, "split_scores": scores, "mean_test_score": mean, "rank_test_score": rank,
-            "best_index": best, "best_params": cands[best], "n_fits": n_fits,
-            "n_fits_naive": len(cands) * len(splits)}
+    return {
+        "params": cands,
+        "split_scores": scores,
+        "mean_test_score": mean,
+        "rank_test_score": rank,
+        "best_index": best,
+        "best_params": cands[best],
+        "n_fits": n_fits,
+        "n_fits_naive": len(cands) * len(splits),
+    }
 
 
 def fit_model(X, y, best_params: dict, seed: int) -> Pipeline:

@@ -6,6 +6,7 @@ Null: the concentrations are permuted among sites (seeded) and the LOSO R² reco
 p-value ``(1 + #{null >= observed}) / (1 + n_perm)`` says whether the RF beats chance.
 Leave-region-out: ``LeaveOneGroupOut`` over the sites' regions, where at least two regions exist.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,12 @@ def _hp(best_params: dict) -> dict:
 
 def loso(X, y, best_params: dict, seed: int) -> dict:
     pred = cross_val_predict(make_pipeline(seed, **_hp(best_params)), X, y, cv=LeaveOneOut())
-    return {"pred": pred, "R2": r2_score(y, pred), "MAE": mean_absolute_error(y, pred),
-            "RMSE": float(np.sqrt(mean_squared_error(y, pred)))}
+    return {
+        "pred": pred,
+        "R2": r2_score(y, pred),
+        "MAE": mean_absolute_error(y, pred),
+        "RMSE": float(np.sqrt(mean_squared_error(y, pred))),
+    }
 
 
 def permutation_null(X, y, best_params: dict, seed: int, n_perm: int, n_jobs: int = 1) -> dict:
@@ -42,5 +47,10 @@ def leave_region_out(X, y, groups, best_params: dict, seed: int) -> dict | None:
     if len(set(groups)) < 2:
         return None
     pred = cross_val_predict(make_pipeline(seed, **_hp(best_params)), X, y, cv=LeaveOneGroupOut(), groups=groups)
-    return {"pred": pred, "R2": r2_score(y, pred), "MAE": mean_absolute_error(y, pred),
-            "RMSE": float(np.sqrt(mean_squared_error(y, pred))), "n_regions": int(len(set(groups)))}
+    return {
+        "pred": pred,
+        "R2": r2_score(y, pred),
+        "MAE": mean_absolute_error(y, pred),
+        "RMSE": float(np.sqrt(mean_squared_error(y, pred))),
+        "n_regions": int(len(set(groups))),
+    }

@@ -3,6 +3,7 @@
 Long tables, one row per site x group x metal x pathway, so every summary of the paper
 (HI and CR per metal, per site, per pathway; shares; exceedances) is a group-by.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,17 @@ from . import equations as eq
 from .indices import hpi, igeo
 from .profiles import Profile
 
-__all__ = ["soil_risk", "water_risk", "soil_terms", "water_terms", "hi_tcr", "site_summary", "soil_indices",
-           "water_indices", "concentrations"]
+__all__ = [
+    "soil_risk",
+    "water_risk",
+    "soil_terms",
+    "water_terms",
+    "hi_tcr",
+    "site_summary",
+    "soil_indices",
+    "water_indices",
+    "concentrations",
+]
 
 
 def concentrations(sites: pd.DataFrame) -> np.ndarray:
@@ -37,14 +47,22 @@ def _factors(prof: Profile, group: str, medium: str, over: dict | None = None):
 
     def val(key):
         return over[key] if key in over else getattr(gp, key).value
+
     ed, ef, bw = val("ED"), val("EF"), val("BW")
     mode = prof.options.at_carcinogenic_soil if medium == "soil" else prof.options.at_carcinogenic_water
-    return (val, ed, ef, bw, eq.averaging_time(ed, carcinogenic=False),
-            eq.averaging_time(ed, True, prof.constants.LT.value, mode))
+    return (
+        val,
+        ed,
+        ef,
+        bw,
+        eq.averaging_time(ed, carcinogenic=False),
+        eq.averaging_time(ed, True, prof.constants.LT.value, mode),
+    )
 
 
-def soil_terms(c: np.ndarray, prof: Profile, group: str, over: dict | None = None,
-               ba: np.ndarray | None = None) -> dict[tuple[str, str], np.ndarray]:
+def soil_terms(
+    c: np.ndarray, prof: Profile, group: str, over: dict | None = None, ba: np.ndarray | None = None
+) -> dict[tuple[str, str], np.ndarray]:
     """HQ (kind 'nc') and CR (kind 'c') per pathway for one group: {(pathway, kind): array (..., metal)}.
 
     ``c`` has the five metals on its last axis; ``ba`` is the oral bioaccessible fraction per metal
@@ -54,11 +72,15 @@ def soil_terms(c: np.ndarray, prof: Profile, group: str, over: dict | None = Non
         ba = np.array([prof.options.bioaccessibility.get(m, 1.0) for m in METALS])
     abs_ = np.array([prof.abs[m].value for m in METALS])
     tox = prof.toxicity
-    rfd = {"ingestion": np.array([tox[m].RfDo.value for m in METALS]),
-           "inhalation": np.array([tox[m].RfDi.value for m in METALS]),
-           "dermal": np.array([tox[m].RfDd.value for m in METALS])}
-    sf = {k: np.array([getattr(tox[m], a).value if getattr(tox[m], a) else 0.0 for m in METALS])
-          for k, a in (("ingestion", "SFo"), ("inhalation", "SFi"), ("dermal", "SFd"))}
+    rfd = {
+        "ingestion": np.array([tox[m].RfDo.value for m in METALS]),
+        "inhalation": np.array([tox[m].RfDi.value for m in METALS]),
+        "dermal": np.array([tox[m].RfDd.value for m in METALS]),
+    }
+    sf = {
+        k: np.array([getattr(tox[m], a).value if getattr(tox[m], a) else 0.0 for m in METALS])
+        for k, a in (("ingestion", "SFo"), ("inhalation", "SFi"), ("dermal", "SFd"))
+    }
     val, ed, ef, bw, at_nc, at_c = _factors(prof, group, "soil", over)
     af = val("AF") if prof.options.dermal_af else 1.0
     out = {}
@@ -111,22 +133,33 @@ def water_risk(sites: pd.DataFrame, prof: Profile) -> pd.DataFrame:
     for g in GROUPS:
         hq, cr = water_terms(c, prof, g)
         for m_i, m in enumerate(METALS):
-            rows.append(pd.DataFrame({"medium": "water", "site_id": sites["site_id"].to_numpy(), "group": g,
-                                      "metal": m, "pathway": "ingestion", "HQ": hq[:, m_i], "CR": cr[:, m_i]}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "medium": "water",
+                        "site_id": sites["site_id"].to_numpy(),
+                        "group": g,
+                        "metal": m,
+                        "pathway": "ingestion",
+                        "HQ": hq[:, m_i],
+                        "CR": cr[:, m_i],
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
 def hi_tcr(prof: Profile, soil: pd.DataFrame, water: pd.DataFrame) -> pd.DataFrame:
     """HI and TCR per medium, site and group under ``prof`` (the deterministic values)."""
-    return pd.concat([site_summary(soil_risk(soil, prof)), site_summary(water_risk(water, prof))],
-                     ignore_index=True)[["medium", "site_id", "group", "HI", "TCR"]]
+    return pd.concat([site_summary(soil_risk(soil, prof)), site_summary(water_risk(water, prof))], ignore_index=True)[
+        ["medium", "site_id", "group", "HI", "TCR"]
+    ]
 
 
 def site_summary(long: pd.DataFrame) -> pd.DataFrame:
     """Per site and group: HI and TCR, with per-metal HI and CR in wide columns."""
     by_metal = long.groupby(["medium", "site_id", "group", "metal"], sort=False)[["HQ", "CR"]].sum().reset_index()
-    wide = by_metal.pivot_table(index=["medium", "site_id", "group"], columns="metal", values=["HQ", "CR"],
-                                sort=False)
+    wide = by_metal.pivot_table(index=["medium", "site_id", "group"], columns="metal", values=["HQ", "CR"], sort=False)
     wide.columns = [f"{'HI' if v == 'HQ' else 'CR'}_{m}" for v, m in wide.columns]
     tot = long.groupby(["medium", "site_id", "group"], sort=False)[["HQ", "CR"]].sum()
     tot.columns = ["HI", "TCR"]
@@ -146,8 +179,9 @@ def soil_indices(sites: pd.DataFrame, background: dict[str, float], k: float = 1
     return df
 
 
-def water_indices(sites: pd.DataFrame, standards: dict[str, dict[str, float]], form: str = "normalised",
-                  ideal: float = 0.0) -> pd.DataFrame:
+def water_indices(
+    sites: pd.DataFrame, standards: dict[str, dict[str, float]], form: str = "normalised", ideal: float = 0.0
+) -> pd.DataFrame:
     """HPI per water site for each set of standards (Eq. 14)."""
     c = concentrations(sites)
     out = pd.DataFrame({"site_id": sites["site_id"].to_numpy()})

@@ -3,6 +3,7 @@
 All reproductions start from the site tables the pipeline uses (reconstructed or real); the
 method column says how each reported statistic is read.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,12 +20,25 @@ __all__ = ["audit_profile", "water_checks", "table9", "exposure_audit", "EXPLANA
 
 def _row(rec, profile, value, method, n_sites=None):
     v = share_verdict(rec.value, value, n_sites) if rec.stat == "share" and n_sites else verdict(rec.value, value)
-    return {"reported_id": rec.id, "locator": rec.locator, "quantity": rec.quantity, "medium": rec.medium,
-            "group": rec.group, "metal": rec.metal, "site": rec.site, "stat": rec.stat, "reported": rec.value,
-            "profile": profile, "reproduced": value,
-            "ratio": value / rec.value if rec.value else np.nan, "verdict": v.text,
-            "method": method, "explanation": "" if v.text == "reproduced" else EXPLANATIONS.get(rec.quantity, ""),
-            "verdict_class": v.cls, "basis": f"profile {profile}"}
+    return {
+        "reported_id": rec.id,
+        "locator": rec.locator,
+        "quantity": rec.quantity,
+        "medium": rec.medium,
+        "group": rec.group,
+        "metal": rec.metal,
+        "site": rec.site,
+        "stat": rec.stat,
+        "reported": rec.value,
+        "profile": profile,
+        "reproduced": value,
+        "ratio": value / rec.value if rec.value else np.nan,
+        "verdict": v.text,
+        "method": method,
+        "explanation": "" if v.text == "reproduced" else EXPLANATIONS.get(rec.quantity, ""),
+        "verdict_class": v.cls,
+        "basis": f"profile {profile}",
+    }
 
 
 def _agg(s: pd.Series, stat: str) -> float:
@@ -35,28 +49,29 @@ def _agg(s: pd.Series, stat: str) -> float:
 # each backed by a computation in the audit or in data_derived/sites/consistency.csv).
 EXPLANATIONS = {
     "hi": "soil HI: the paper's parameters are not all printed; paper_reproducing is the calibrated set "
-          "(data_derived/risk/calibration.csv). Zn minima differ by ~3 % because the printed HI ratio and the "
-          "printed Igeo range of Zn disagree by 3 % (check soil.hi_ratio_vs_igeo.Zn).",
+    "(data_derived/risk/calibration.csv). Zn minima differ by ~3 % because the printed HI ratio and the "
+    "printed Igeo range of Zn disagree by 3 % (check soil.hi_ratio_vs_igeo.Zn).",
     "cr": "soil CR as for HI; water CR: no standard slope factor reproduces the reported ranges (implied CSF in "
-          "risk_water_checks.csv), Pb is treated as a water carcinogen only, and the water carcinogenic AT is ED x 365.",
+    "risk_water_checks.csv), Pb is treated as a water carcinogen only, and the water carcinogenic AT is ED x 365.",
     "tcr_share": "As share of TCR: with every profile As is > 80 % of soil TCR at every site; 58-64 % does not follow "
-                 "from the paper's own CR ranges (As CR max 4.2e-5 vs Cd 8.2e-6).",
+    "from the paper's own CR ranges (As CR max 4.2e-5 vs Cd 8.2e-6).",
     "hi_share": "Cd share of HI: the paper's own HI ranges cap the Cd share near 3 % (children) and 8 % (adults): "
-                "Cd HI max 0.037 against As HI 0.35-1.09; 24-31 % / 12-18 % cannot hold.",
+    "Cd HI max 0.037 against As HI 0.35-1.09; 24-31 % / 12-18 % cannot hold.",
     "hi_change_ingr330": "HI is linear in IngR for the ingestion route: 330/200 mg/d raises ingestion HQ by 65 %; "
-                         "38-45 % needs a smaller ingestion share than the paper's own 'ingestion dominant'.",
+    "38-45 % needs a smaller ingestion share than the paper's own 'ingestion dominant'.",
     "risk_change_bioaccessible": "As dominates HI and TCR and the paper gives no As bioaccessibility; with Zn, Pb "
-                                 "and Cd at 20-35 % bioaccessible the reduction is far below 52-78 %.",
+    "and Cd at 20-35 % bioaccessible the reduction is far below 52-78 %.",
     "share_sites_cr_gt_1e-4": "depends on the water slope factors, which the paper does not state.",
     "hpi": "HPI minimum: contradicts the As/Cd CR ratios and the As mean "
-           "(check water.hpi_min_vs_ratios_and_as_mean); left out of the site fit.",
+    "(check water.hpi_min_vs_ratios_and_as_mean); left out of the site fit.",
     "igeo": "Igeo is printed to two decimals; the reconstructed S1 As and Zn maximum lie within 0.006 of the "
-            "printed values (S1's As value shares the fit with S1's ΣHMs, which needs the maxima of Pb, Cu, Zn).",
+    "printed values (S1's As value shares the fit with S1's ΣHMs, which needs the maxima of Pb, Cu, Zn).",
 }
 
 
-def audit_profile(rep: Reported, prof: Profile, soil: pd.DataFrame, water: pd.DataFrame,
-                  hpi_form: str = "normalised") -> pd.DataFrame:
+def audit_profile(
+    rep: Reported, prof: Profile, soil: pd.DataFrame, water: pd.DataFrame, hpi_form: str = "normalised"
+) -> pd.DataFrame:
     rows = []
     sl, wl = soil_risk(soil, prof), water_risk(water, prof)
     ss, ws = site_summary(sl), site_summary(wl)
@@ -82,11 +97,15 @@ def audit_profile(rep: Reported, prof: Profile, soil: pd.DataFrame, water: pd.Da
     # shares of the soil HI / TCR
     for r in rep.find(locator="Sect. 4.2 ¶2", quantity="tcr_share"):
         share = 100 * ss["CR_As"] / ss["TCR"]
-        rows.append(_row(r, name, _agg(share, r.stat), f"{r.stat} over sites and groups of the As share of soil TCR (%)"))
+        rows.append(
+            _row(r, name, _agg(share, r.stat), f"{r.stat} over sites and groups of the As share of soil TCR (%)")
+        )
     for r in rep.find(locator="Sect. 4.2 ¶2", quantity="hi_share"):
         sub = ss.loc[ss.group == r.group]
         share = 100 * sub[f"HI_{r.metal}"] / sub["HI"]
-        rows.append(_row(r, name, _agg(share, r.stat), f"{r.stat} over sites of the {r.metal} share of {r.group} soil HI (%)"))
+        rows.append(
+            _row(r, name, _agg(share, r.stat), f"{r.stat} over sites of the {r.metal} share of {r.group} soil HI (%)")
+        )
     # sensitivity statements (Sect. 4.2.1)
     base_hi = ss.set_index(["site_id", "group"])["HI"]
     base_tcr = ss.set_index(["site_id", "group"])["TCR"]
@@ -100,7 +119,9 @@ def audit_profile(rep: Reported, prof: Profile, soil: pd.DataFrame, water: pd.Da
     alt = _with(lambda d: d["groups"]["child"]["IngR"].update(value=ingr))
     chg = 100 * (alt["HI"] / base_hi - 1).xs("child", level="group")
     for r in rep.find(locator="Sect. 4.2.1", quantity="hi_change_ingr330"):
-        rows.append(_row(r, name, _agg(chg, r.stat), f"{r.stat} over sites of the child HI change with IngR {ingr:g} mg/d (%)"))
+        rows.append(
+            _row(r, name, _agg(chg, r.stat), f"{r.stat} over sites of the child HI change with IngR {ingr:g} mg/d (%)")
+        )
     for r in rep.find(locator="Sect. 4.2.1", quantity="risk_change_bioaccessible"):
         lo = rep.value(locator="Sect. 4.2.1", quantity="bioaccessibility", stat="min") / 100
         hi = rep.value(locator="Sect. 4.2.1", quantity="bioaccessibility", stat="max") / 100
@@ -109,8 +130,15 @@ def audit_profile(rep: Reported, prof: Profile, soil: pd.DataFrame, water: pd.Da
             alt = _with(lambda d, f=f: d["options"].update(bioaccessibility={m: f for m in ("Zn", "Pb", "Cd")}))
             vals += list(100 * (alt["HI"] / base_hi - 1)) + list(100 * (alt["TCR"] / base_tcr - 1))
         v = float(np.min(vals) if r.stat == "min" else np.max(vals))
-        rows.append(_row(r, name, v, f"{r.stat} over sites, groups, HI and TCR of the change when Zn, Pb, Cd are "
-                                     f"{100 * lo:.0f}-{100 * hi:.0f} % bioaccessible (%)"))
+        rows.append(
+            _row(
+                r,
+                name,
+                v,
+                f"{r.stat} over sites, groups, HI and TCR of the change when Zn, Pb, Cd are "
+                f"{100 * lo:.0f}-{100 * hi:.0f} % bioaccessible (%)",
+            )
+        )
     # water CR ranges and exceedances
     for r in rep.find(locator="Sect. 3.4.3 ¶1", quantity="cr", medium="water"):
         v = _agg(ws.loc[ws.group == r.group, f"CR_{r.metal}"], r.stat)
@@ -150,16 +178,30 @@ def water_checks(rep: Reported, profiles: list[Profile], water: pd.DataFrame) ->
             ra = rep.value(locator="Sect. 3.4.3 ¶1", quantity="cr", group="adult", metal=m, stat="max")
             pc = ws.loc[ws.group == "child", f"CR_{m}"].max()
             pa = ws.loc[ws.group == "adult", f"CR_{m}"].max()
-            rows.append({"profile": prof.name, "metal": m, "check": "child/adult CR ratio",
-                         "reported": rc / ra, "reproduced": pc / pa if pa else np.nan,
-                         "note": f"water carcinogenic AT mode: {prof.options.at_carcinogenic_water}"})
+            rows.append(
+                {
+                    "profile": prof.name,
+                    "metal": m,
+                    "check": "child/adult CR ratio",
+                    "reported": rc / ra,
+                    "reproduced": pc / pa if pa else np.nan,
+                    "note": f"water carcinogenic AT mode: {prof.options.at_carcinogenic_water}",
+                }
+            )
             for g, rv in (("child", rc), ("adult", ra)):
                 csf = prof.toxicity[m].CSFw.value if prof.toxicity[m].CSFw else np.nan
                 repro = ws.loc[ws.group == g, f"CR_{m}"].max()
                 implied = rv / repro * csf if repro else np.nan
-                rows.append({"profile": prof.name, "metal": m, "check": f"implied CSF ({g}, max CR)",
-                             "reported": implied, "reproduced": csf,
-                             "note": "slope factor that would turn the reproduced max CR into the reported one"})
+                rows.append(
+                    {
+                        "profile": prof.name,
+                        "metal": m,
+                        "check": f"implied CSF ({g}, max CR)",
+                        "reported": implied,
+                        "reproduced": csf,
+                        "note": "slope factor that would turn the reproduced max CR into the reported one",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -173,12 +215,20 @@ def water_checks(rep: Reported, profiles: list[Profile], water: pd.DataFrame) ->
 # Built from parameter files and printed numbers only, so its data status is ``real``.
 
 # Table 9 row -> (profile key, printed unit)
-TABLE9_ROWS = {"body_weight": ("BW", "kg"), "water_ingestion_rate": ("IRw", "L/day"),
-        "soil_ingestion_rate": ("IngR", "mg/day"), "exposure_duration": ("ED", "years"),
-        "skin_adherence": ("AF", "mg/cm2")}
-LABEL = {"body_weight": "Body weight", "water_ingestion_rate": "Water ingestion rate",
-         "soil_ingestion_rate": "Soil ingestion rate", "exposure_duration": "Exposure duration",
-         "skin_adherence": "Skin adherence factor"}
+TABLE9_ROWS = {
+    "body_weight": ("BW", "kg"),
+    "water_ingestion_rate": ("IRw", "L/day"),
+    "soil_ingestion_rate": ("IngR", "mg/day"),
+    "exposure_duration": ("ED", "years"),
+    "skin_adherence": ("AF", "mg/cm2"),
+}
+LABEL = {
+    "body_weight": "Body weight",
+    "water_ingestion_rate": "Water ingestion rate",
+    "soil_ingestion_rate": "Soil ingestion rate",
+    "exposure_duration": "Exposure duration",
+    "skin_adherence": "Skin adherence factor",
+}
 # printed column (id prefix in reported.yaml) -> the profile that should carry it
 TABLE9_COLUMNS = {"this_study": "paper_as_stated", "usepa_default": "usepa_default", "china_xinjiang": "china_xinjiang"}
 CALIBRATED = "paper_reproducing"
@@ -193,7 +243,9 @@ def _value(prof: Profile, quantity: str, group: str) -> float | None:
 
 
 def _records(rep: Reported, column: str, quantity: str, group: str):
-    return [r for r in rep.find(locator="Table 9", quantity=quantity, group=group) if r.id.startswith(f"tab9:{column}.")]
+    return [
+        r for r in rep.find(locator="Table 9", quantity=quantity, group=group) if r.id.startswith(f"tab9:{column}.")
+    ]
 
 
 def _printed(rep: Reported, column: str, quantity: str, group: str) -> tuple[float, float] | None:
@@ -241,16 +293,22 @@ def table9(rep: Reported, profiles: dict[str, Profile] | None = None) -> pd.Data
             if q == "water_ingestion_rate":
                 v = not_audited("not tested: the calibration uses the soil HI/CR only")
             elif implied is None:
-                v = differs(f"differs: the paper's soil HI/CR imply the dermal dose without {key} "
-                            "(Eq. 7 as printed), though Table 9 lists it")
+                v = differs(
+                    f"differs: the paper's soil HI/CR imply the dermal dose without {key} "
+                    "(Eq. 7 as printed), though Table 9 lists it"
+                )
             elif stated is not None and abs(implied - stated[0]) <= 1e-9 * max(1.0, abs(stated[0])):
                 v = reproduced("consistent with the paper's soil HI/CR")
             else:
-                text = (f"differs by {100 * (implied / stated[0] - 1):+.0f} %: the paper's soil HI/CR imply "
-                        f"{implied:g} {unit}, Table 9 states {stated[0]:g}")
+                text = (
+                    f"differs by {100 * (implied / stated[0] - 1):+.0f} %: the paper's soil HI/CR imply "
+                    f"{implied:g} {unit}, Table 9 states {stated[0]:g}"
+                )
                 if key == "BW":
-                    text += (" (a factor common to all 28 endpoints: it could equally be the exposure "
-                             "frequency or the concentration level)")
+                    text += (
+                        " (a factor common to all 28 endpoints: it could equally be the exposure "
+                        "frequency or the concentration level)"
+                    )
                 v = differs(text)
             row["verdict_this_study"] = v.text
             row["verdict_class"] = v.cls
@@ -266,8 +324,19 @@ def exposure_audit(rep: Reported, t9: pd.DataFrame) -> pd.DataFrame:
         for rid in str(r.reported_id).split(";"):
             if not rid:
                 continue
-            rows.append({"reported_id": rid, "parameter": r.parameter, "key": r.key, "group": r.group,
-                         "unit": r.unit, "reported": rep[rid].value, "reproduced": r.paper_reproducing,
-                         "verdict": r.verdict_this_study, "verdict_class": r.verdict_class,
-                         "basis": "implied by the paper's soil HI/CR (calibration)", "data_status": "real"})
+            rows.append(
+                {
+                    "reported_id": rid,
+                    "parameter": r.parameter,
+                    "key": r.key,
+                    "group": r.group,
+                    "unit": r.unit,
+                    "reported": rep[rid].value,
+                    "reproduced": r.paper_reproducing,
+                    "verdict": r.verdict_this_study,
+                    "verdict_class": r.verdict_class,
+                    "basis": "implied by the paper's soil HI/CR (calibration)",
+                    "data_status": "real",
+                }
+            )
     return pd.DataFrame(rows)

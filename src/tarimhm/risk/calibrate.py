@@ -14,6 +14,7 @@ and their log errors e_k = ln(reproduced / reported), then
 
 Combinations are ranked by ``rms_scaled`` (structure first), then ``rms_raw``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,8 +41,16 @@ def soil_endpoints(rep: Reported) -> pd.DataFrame:
     rows = []
     for q, loc in (("hi", "Sect. 3.4.2 (1) ¶1"), ("cr", "Sect. 3.4.2 (2) ¶1")):
         for r in rep.find(locator=loc, quantity=q, medium="soil"):
-            rows.append({"quantity": q, "group": r.group, "metal": r.metal, "stat": r.stat,
-                         "reported": r.value, "reported_id": r.id})
+            rows.append(
+                {
+                    "quantity": q,
+                    "group": r.group,
+                    "metal": r.metal,
+                    "stat": r.stat,
+                    "reported": r.value,
+                    "reported_id": r.id,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -50,10 +59,16 @@ def extreme_sites(rep: Reported) -> pd.DataFrame:
     k = rep.value(locator="Sect. 2.3.2", quantity="igeo_factor")
     rows = {}
     for stat in ("min", "max"):
-        rows[stat] = {m: float(igeo_inverse(rep.value(locator="Sect. 3.4.1 ¶2", quantity="igeo", metal=m, stat=stat,
-                                                      site=None),
-                                            rep.value(locator="Table 1", quantity="background", metal=m), k))
-                      for m in METALS}
+        rows[stat] = {
+            m: float(
+                igeo_inverse(
+                    rep.value(locator="Sect. 3.4.1 ¶2", quantity="igeo", metal=m, stat=stat, site=None),
+                    rep.value(locator="Table 1", quantity="background", metal=m),
+                    k,
+                )
+            )
+            for m in METALS
+        }
     df = pd.DataFrame.from_dict(rows, orient="index").reset_index(names="site_id")
     return df
 
@@ -97,10 +112,16 @@ def calibrate(rep: Reported, grid_path: Path = GRID_PATH) -> pd.DataFrame:
         e = ev["log_error"].to_numpy()
         s = float(np.exp(-e.mean()))
         scaled = e + np.log(s)
-        rows.append({**choice, "rms_raw": float(np.sqrt(np.mean(e ** 2))), "scale": s,
-                     "rms_scaled": float(np.sqrt(np.mean(scaled ** 2))),
-                     "max_abs_scaled_pct": float(100 * np.max(np.abs(np.expm1(scaled)))),
-                     "max_abs_raw_pct": float(100 * np.max(np.abs(np.expm1(e))))})
+        rows.append(
+            {
+                **choice,
+                "rms_raw": float(np.sqrt(np.mean(e**2))),
+                "scale": s,
+                "rms_scaled": float(np.sqrt(np.mean(scaled**2))),
+                "max_abs_scaled_pct": float(100 * np.max(np.abs(np.expm1(scaled)))),
+                "max_abs_raw_pct": float(100 * np.max(np.abs(np.expm1(e)))),
+            }
+        )
     df = pd.DataFrame(rows).sort_values(["rms_scaled", "rms_raw"], kind="stable").reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df

@@ -6,13 +6,23 @@ doses (ADD) in mg kg-1 d-1. Sources: US EPA (1989) RAGS Part A (EPA/540/1-89/002
 (2004) RAGS Part E (EPA/540/R/99/005), US EPA (2002) Supplemental Guidance for Developing
 Soil Screening Levels (OSWER 9355.4-24) for PEF and inhalation.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["add_soil_ingestion", "add_soil_inhalation", "add_soil_dermal", "hazard_quotient",
-           "hazard_index", "cancer_risk", "total_cancer_risk", "add_water_ingestion", "cancer_risk_water",
-           "averaging_time"]
+__all__ = [
+    "add_soil_ingestion",
+    "add_soil_inhalation",
+    "add_soil_dermal",
+    "hazard_quotient",
+    "hazard_index",
+    "cancer_risk",
+    "total_cancer_risk",
+    "add_water_ingestion",
+    "cancer_risk_water",
+    "averaging_time",
+]
 
 
 def _pos(**kw):

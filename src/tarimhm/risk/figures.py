@@ -4,6 +4,7 @@ Each ``figN(params)`` loads the outputs of the reference profile (``risk.referen
 returns a :class:`~tarimhm.viz.figures.Drawn`; nothing here recomputes risk, so restyling never
 re-runs a model.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,11 +35,20 @@ class RiskOutputs:
 
 def load_risk_outputs(profile: str) -> RiskOutputs:
     d = paths.risk_dir(profile)
-    files = {k: paths.require(d / f"{k}.csv", f"risk PROFILE={profile}")
-             for k in ("site_summary", "risk_long", "igeo", "hpi")}
+    files = {
+        k: paths.require(d / f"{k}.csv", f"risk PROFILE={profile}")
+        for k in ("site_summary", "risk_long", "igeo", "hpi")
+    }
     status = read_sidecar(files["site_summary"])["data_status"]
-    return RiskOutputs(profile, pd.read_csv(files["site_summary"]), pd.read_csv(files["risk_long"]),
-                       pd.read_csv(files["igeo"]), pd.read_csv(files["hpi"]), list(files.values()), status)
+    return RiskOutputs(
+        profile,
+        pd.read_csv(files["site_summary"]),
+        pd.read_csv(files["risk_long"]),
+        pd.read_csv(files["igeo"]),
+        pd.read_csv(files["hpi"]),
+        list(files.values()),
+        status,
+    )
 
 
 def _sites(df, medium):
@@ -54,8 +64,15 @@ def _fig9(o: RiskOutputs):
     ax.legend(loc="upper left", bbox_to_anchor=(1.05, 1.05), frameon=False, ncol=1)
     ax2 = fig.add_subplot(1, 2, 2, projection="polar")
     hp = o.hpi.set_index("site_id")
-    radar(ax2, list(hp.index), {"class III": hp["HPI_III"].to_numpy(), "class V": hp["HPI_V"].to_numpy()},
-          log=True, colors={"class III": "#D55E00", "class V": "#0072B2"}, ref=100, ref_label="HPI = 100")
+    radar(
+        ax2,
+        list(hp.index),
+        {"class III": hp["HPI_III"].to_numpy(), "class V": hp["HPI_V"].to_numpy()},
+        log=True,
+        colors={"class III": "#D55E00", "class V": "#0072B2"},
+        ref=100,
+        ref_label="HPI = 100",
+    )
     ax2.set_title("(b) HPI, river sites (log10)", pad=14)
     ax2.legend(loc="upper left", bbox_to_anchor=(1.05, 1.05), frameon=False)
     fig.subplots_adjust(wspace=0.7)
@@ -69,8 +86,10 @@ def _radar_pair(o: RiskOutputs, medium, col_prefix, metals, title, ref, ref_labe
         ax = fig.add_subplot(1, 2, k + 1, projection="polar")
         sub = s[s.group == g].set_index("site_id")
         if axes_are == "metals":
-            series = {site: sub.loc[site, [f"{col_prefix}_{m}" for m in metals]].clip(lower=1e-12).to_numpy()
-                      for site in sub.index}
+            series = {
+                site: sub.loc[site, [f"{col_prefix}_{m}" for m in metals]].clip(lower=1e-12).to_numpy()
+                for site in sub.index
+            }
             radar(ax, metals, series, log=True, ref=ref, ref_label=ref_label)
         else:
             series = {m: sub[f"{col_prefix}_{m}"].clip(lower=1e-12).to_numpy() for m in metals}
@@ -129,17 +148,28 @@ def _fig15(o):
     return _bars_with_pathways(o, "water", "CR", list(WATER_CARCINOGENS), "CR (ingestion)", "CR")
 
 
-CAPTIONS = {9: "Fig. 9 Igeo (soil) and HPI (river)", 10: "Fig. 10 soil HI per site",
-            11: "Fig. 11 soil non-carcinogenic risk and routes", 12: "Fig. 12 soil CR per site",
-            13: "Fig. 13 soil carcinogenic risk and routes", 14: "Fig. 14 river CR per site",
-            15: "Fig. 15 river CR by metal"}
+CAPTIONS = {
+    9: "Fig. 9 Igeo (soil) and HPI (river)",
+    10: "Fig. 10 soil HI per site",
+    11: "Fig. 11 soil non-carcinogenic risk and routes",
+    12: "Fig. 12 soil CR per site",
+    13: "Fig. 13 soil carcinogenic risk and routes",
+    14: "Fig. 14 river CR per site",
+    15: "Fig. 15 river CR by metal",
+}
 
 
 def _drawn(draw, n: int, params: Params) -> Drawn:
     o = load_risk_outputs(params.risk.reference_profile)
     caption = CAPTIONS[n]
-    return Drawn(draw(o), o.inputs, o.data_status, f"{caption}; profile {o.profile}",
-                 f"profile {o.profile} · {caption}", sections=("risk",))
+    return Drawn(
+        draw(o),
+        o.inputs,
+        o.data_status,
+        f"{caption}; profile {o.profile}",
+        f"profile {o.profile} · {caption}",
+        sections=("risk",),
+    )
 
 
 def fig9(params: Params) -> Drawn:

@@ -1,4 +1,5 @@
 """Pollution indices: geo-accumulation index (Eq. 13) and heavy-metal pollution index (Eq. 14)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Every value is given as ``{value, unit, source}``; the unit must be the one the 
 expects (a typo such as ``kgs`` for BW fails with the key named). A profile may
 ``extends: <other profile name>`` and override any subset of keys (deep merge).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,15 +21,31 @@ from ..domain import METALS
 
 __all__ = ["Profile", "load_profile", "list_profiles", "merge", "resolve", "GROUP_UNITS", "TOX_UNITS"]
 
-GROUP_UNITS = {"BW": "kg", "ED": "y", "EF": "d/y", "IngR": "mg/d", "InhR": "m3/d", "SA": "cm2",
-               "AF": "mg/cm2", "IRw": "L/d"}
+GROUP_UNITS = {
+    "BW": "kg",
+    "ED": "y",
+    "EF": "d/y",
+    "IngR": "mg/d",
+    "InhR": "m3/d",
+    "SA": "cm2",
+    "AF": "mg/cm2",
+    "IRw": "L/d",
+}
 CONST_UNITS = {"PEF": "m3/kg", "LT": "y"}
-TOX_UNITS = {"RfDo": "mg/kg/d", "RfDd": "mg/kg/d", "RfDi": "mg/kg/d",
-             "SFo": "(mg/kg/d)-1", "SFd": "(mg/kg/d)-1", "SFi": "(mg/kg/d)-1", "CSFw": "(mg/kg/d)-1"}
+TOX_UNITS = {
+    "RfDo": "mg/kg/d",
+    "RfDd": "mg/kg/d",
+    "RfDi": "mg/kg/d",
+    "SFo": "(mg/kg/d)-1",
+    "SFd": "(mg/kg/d)-1",
+    "SFi": "(mg/kg/d)-1",
+    "CSFw": "(mg/kg/d)-1",
+}
 
 
 class Q(BaseModel):
     """A value with its unit and source."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     value: float = Field(gt=0)
     unit: str
@@ -37,6 +54,7 @@ class Q(BaseModel):
 
 class _UnitChecked(BaseModel):
     """Every field is a :class:`Q` whose unit must be ``UNITS[field]``."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     UNITS: ClassVar[dict[str, str]] = {}
 
@@ -83,8 +101,9 @@ class Options(BaseModel):
     dermal_af: bool = Field(description="include the adherence factor AF in Eq. 7 (RAGS E) or not (as printed)")
     at_carcinogenic_soil: Literal["lifetime", "exposure"]
     at_carcinogenic_water: Literal["lifetime", "exposure"]
-    bioaccessibility: dict[str, float] = Field(default_factory=dict,
-                                               description="fraction of total concentration that is bioaccessible (oral)")
+    bioaccessibility: dict[str, float] = Field(
+        default_factory=dict, description="fraction of total concentration that is bioaccessible (oral)"
+    )
 
     @field_validator("bioaccessibility")
     @classmethod

@@ -1,4 +1,5 @@
 """Risk stages: calibration (030), deterministic risk per profile (031), audit and Table 9 rows (032)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,12 +28,13 @@ def _inputs(prof_path: Path) -> list[Path]:
 @dataclass(frozen=True)
 class RiskResult:
     """Deterministic risk of the site tables under one profile."""
-    soil: pd.DataFrame        # site table used (soil)
-    water: pd.DataFrame       # site table used (water)
-    long: pd.DataFrame        # HQ and CR per site x group x metal x pathway
-    summary: pd.DataFrame     # per site and group: HI, TCR, per-metal HI and CR, exceedance flags
-    igeo: pd.DataFrame        # Eq. 13 per soil site and metal
-    hpi: pd.DataFrame         # Eq. 14 per river site
+
+    soil: pd.DataFrame  # site table used (soil)
+    water: pd.DataFrame  # site table used (water)
+    long: pd.DataFrame  # HQ and CR per site x group x metal x pathway
+    summary: pd.DataFrame  # per site and group: HI, TCR, per-metal HI and CR, exceedance flags
+    igeo: pd.DataFrame  # Eq. 13 per soil site and metal
+    hpi: pd.DataFrame  # Eq. 14 per river site
     data_status: str
 
 
@@ -42,8 +44,7 @@ def compute(prof: Profile, rep: Reported, hpi_form: str) -> RiskResult:
     summary = pd.concat([site_summary(sl), site_summary(wl)], ignore_index=True)
     ig = soil_indices(soil, backgrounds(rep), rep.value(locator="Sect. 2.3.2", quantity="igeo_factor"))
     hp = water_indices(water, standards(rep), form=hpi_form)
-    return RiskResult(soil, water, pd.concat([sl, wl], ignore_index=True), summary, ig, hp,
-                      data_status(soil, water))
+    return RiskResult(soil, water, pd.concat([sl, wl], ignore_index=True), summary, ig, hp, data_status(soil, water))
 
 
 def shares(long: pd.DataFrame) -> pd.DataFrame:
@@ -53,16 +54,29 @@ def shares(long: pd.DataFrame) -> pd.DataFrame:
         for by in ("pathway", "metal"):
             tot = sub.groupby(by, sort=False)[["HQ", "CR"]].sum()
             for k, r in tot.iterrows():
-                rows.append({"medium": med, "group": g, "by": by, "key": k,
-                             "HI_share_pct": 100 * r.HQ / tot.HQ.sum() if tot.HQ.sum() else 0.0,
-                             "TCR_share_pct": 100 * r.CR / tot.CR.sum() if tot.CR.sum() else 0.0})
+                rows.append(
+                    {
+                        "medium": med,
+                        "group": g,
+                        "by": by,
+                        "key": k,
+                        "HI_share_pct": 100 * r.HQ / tot.HQ.sum() if tot.HQ.sum() else 0.0,
+                        "TCR_share_pct": 100 * r.CR / tot.CR.sum() if tot.CR.sum() else 0.0,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def exceedances(summary: pd.DataFrame) -> pd.DataFrame:
     g = summary.groupby(["medium", "group"], sort=False)
-    return pd.DataFrame({"n_sites": g.size(), "HI_gt_1": g["HI_gt_1"].sum(), "TCR_gt_1e-4": g["TCR_gt_1e-4"].sum(),
-                         "TCR_gt_1e-6": g["TCR_gt_1e-6"].sum()}).reset_index()
+    return pd.DataFrame(
+        {
+            "n_sites": g.size(),
+            "HI_gt_1": g["HI_gt_1"].sum(),
+            "TCR_gt_1e-4": g["TCR_gt_1e-4"].sum(),
+            "TCR_gt_1e-6": g["TCR_gt_1e-6"].sum(),
+        }
+    ).reset_index()
 
 
 def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -> Path:
@@ -71,8 +85,13 @@ def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -
     res = compute(prof, rep, params.risk.hpi_form)
     long, summary, ig, hp, status = res.long, res.summary, res.igeo, res.hpi, res.data_status
     out = paths.risk_dir(prof.name)
-    prov = make_provenance(script, section_hash(params, "risk.hpi_form") + ":" + prof.hash()[:16],
-                           _inputs(prof_path), status, note=f"profile {prof.name}")
+    prov = make_provenance(
+        script,
+        section_hash(params, "risk.hpi_form") + ":" + prof.hash()[:16],
+        _inputs(prof_path),
+        status,
+        note=f"profile {prof.name}",
+    )
     write_table(long, out / "risk_long.csv", prov, float_format="%.6g")
     write_table(summary, out / "site_summary.csv", prov, float_format="%.6g")
     write_table(shares(long), out / "shares.csv", prov, float_format="%.4f")
@@ -85,9 +104,13 @@ def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -
 
 def run_calibration(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     df = calibrate(rep)
-    prov = make_provenance(script, params_hash({}), [paths.REPORTED, GRID_PATH,
-                                                      *sorted(paths.PROFILES.glob("*.yaml"))], "real",
-                           note="computed from reported numbers only (Igeo extremes and HI/CR ranges)")
+    prov = make_provenance(
+        script,
+        params_hash({}),
+        [paths.REPORTED, GRID_PATH, *sorted(paths.PROFILES.glob("*.yaml"))],
+        "real",
+        note="computed from reported numbers only (Igeo extremes and HI/CR ranges)",
+    )
     write_table(df, paths.calibration(), prov, float_format="%.6g")
     return df
 
@@ -105,20 +128,29 @@ def run_audit(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     soil, water = load_sites("soil"), load_sites("water")
     profs = [load_profile(n) for n in list_profiles()]
     status = data_status(soil, water)
-    audit = pd.concat([audit_profile(rep, p, soil, water, params.risk.hpi_form) for p in profs],
-                      ignore_index=True).assign(data_status=status)
+    audit = pd.concat(
+        [audit_profile(rep, p, soil, water, params.risk.hpi_form) for p in profs], ignore_index=True
+    ).assign(data_status=status)
     wc = water_checks(rep, profs, water)
-    prov = make_provenance(script, section_hash(params, "risk.hpi_form"),
-                           _inputs(paths.PROFILES / "paper_as_stated.yaml") + sorted(paths.PROFILES.glob("*.yaml")),
-                           status)
+    prov = make_provenance(
+        script,
+        section_hash(params, "risk.hpi_form"),
+        _inputs(paths.PROFILES / "paper_as_stated.yaml") + sorted(paths.PROFILES.glob("*.yaml")),
+        status,
+    )
     write_audit(audit, paths.audit_file("risk.csv"), prov)
     write_table(wc, paths.audit_file("risk_water_checks.csv"), prov, float_format="%.6g")
     cal = pd.read_csv(paths.require(paths.calibration(), "calibration"))
     atomic_write_text(paths.audit_file("risk.md"), _markdown(audit, wc, cal, status, prov))
     # Table 9 rows: printed exposure factors beside the profiles and the calibrated factors
     t9_files = [paths.PROFILES / f"{n}.yaml" for n in [*TABLE9_COLUMNS.values(), CALIBRATED]]
-    t9_prov = make_provenance(script, params_hash({}), [*t9_files, paths.REPORTED], "real",
-                              note="Table 9: printed exposure factors beside the profiles and what the results imply")
+    t9_prov = make_provenance(
+        script,
+        params_hash({}),
+        [*t9_files, paths.REPORTED],
+        "real",
+        note="Table 9: printed exposure factors beside the profiles and what the results imply",
+    )
     t9 = table9(rep)
     write_table(t9, paths.risk_dir() / "table9.csv", t9_prov, float_format="%.6g")
     write_audit(exposure_audit(rep, t9), paths.audit_file("exposure.csv"), t9_prov)
@@ -130,8 +162,9 @@ def _fmt(x) -> str:
 
 
 def _markdown(audit: pd.DataFrame, wc: pd.DataFrame, cal: pd.DataFrame, status: str, prov) -> str:
-    wide = audit.pivot_table(index=["reported_id", "reported"], columns="profile", values="reproduced",
-                             sort=False).reset_index()
+    wide = audit.pivot_table(
+        index=["reported_id", "reported"], columns="profile", values="reproduced", sort=False
+    ).reset_index()
     main = audit[audit.profile == "paper_reproducing"].set_index("reported_id")
     lines = [
         "# Risk audit: the paper's risk and index numbers beside their reproduction",
@@ -151,14 +184,23 @@ def _markdown(audit: pd.DataFrame, wc: pd.DataFrame, cal: pd.DataFrame, status: 
     for r in cal.head(5).itertuples(index=False):
         lines.append("| " + " | ".join(_fmt(v) for v in r) + " |")
     counts = audit.groupby("profile")["verdict"].apply(lambda v: (v == "reproduced").sum())
-    lines += ["", "## Reproduced numbers per profile (verdict 'reproduced' within 1 %)", "",
-              "| profile | reproduced | of |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Reproduced numbers per profile (verdict 'reproduced' within 1 %)",
+        "",
+        "| profile | reproduced | of |",
+        "|---|---|---|",
+    ]
     for p, n in counts.items():
         lines.append(f"| {p} | {n} | {int((audit.profile == p).sum())} |")
     profs = [c for c in wide.columns if c not in ("reported_id", "reported")]
-    lines += ["", "## Every number", "",
-              "| reported id | reported | " + " | ".join(profs) + " | verdict (paper_reproducing) |",
-              "|" + "---|" * (len(profs) + 3)]
+    lines += [
+        "",
+        "## Every number",
+        "",
+        "| reported id | reported | " + " | ".join(profs) + " | verdict (paper_reproducing) |",
+        "|" + "---|" * (len(profs) + 3),
+    ]
     for r in wide.itertuples(index=False):
         rid = r[0]
         vals = " | ".join(_fmt(v) for v in r[2:])
@@ -168,8 +210,13 @@ def _markdown(audit: pd.DataFrame, wc: pd.DataFrame, cal: pd.DataFrame, status: 
     for text, sub in expl:
         if text:
             lines.append(f"* **{', '.join(sorted(set(sub.quantity)))}** ({len(sub)} numbers): {text}")
-    lines += ["", "## Water CR checks", "", "| profile | metal | check | reported/implied | reproduced/used | note |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Water CR checks",
+        "",
+        "| profile | metal | check | reported/implied | reproduced/used | note |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in wc.itertuples(index=False):
         lines.append(f"| {r.profile} | {r.metal} | {r.check} | {_fmt(r.reported)} | {_fmt(r.reproduced)} | {r.note} |")
     return "\n".join(lines) + "\n"

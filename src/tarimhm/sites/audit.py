@@ -1,4 +1,5 @@
 """Sect. 2.1 audit: the study-area numbers the paper prints beside the basin polygon the package uses."""
+
 from __future__ import annotations
 
 import math
@@ -22,20 +23,39 @@ def audit_geography(rep: Reported) -> pd.DataFrame:
     b = geo.basin()
     lon0, lat0, lon1, lat1 = b.bounds
     area = abs(Geod(ellps="WGS84").geometry_area_perimeter(b)[0]) / 1e12
-    ours = {("basin_lon", "min"): lon0, ("basin_lon", "max"): lon1, ("basin_lat", "min"): lat0,
-            ("basin_lat", "max"): lat1, ("basin_area", "value"): area,
-            ("n_prefectures", "value"): float(len(geo.prefectures()))}
+    ours = {
+        ("basin_lon", "min"): lon0,
+        ("basin_lon", "max"): lon1,
+        ("basin_lat", "min"): lat0,
+        ("basin_lat", "max"): lat1,
+        ("basin_area", "value"): area,
+        ("n_prefectures", "value"): float(len(geo.prefectures())),
+    }
     rows = []
     for (q, stat), v in ours.items():
         r = rep.one(locator="Sect. 2.1", quantity=q, stat=stat)
         if q in ("basin_lon", "basin_lat"):
             whole = math.floor(v) if stat == "min" else math.ceil(v)
-            vd = (reproduced() if whole == r.value else
-                  differs(f"differs: the five-prefecture basin {'starts' if stat == 'min' else 'ends'} at {v:.2f}°"))
+            vd = (
+                reproduced()
+                if whole == r.value
+                else differs(f"differs: the five-prefecture basin {'starts' if stat == 'min' else 'ends'} at {v:.2f}°")
+            )
         else:
             vd = verdict(r.value, v)
-        rows.append({"reported_id": r.id, "quantity": q, "stat": stat, "reported": r.value, "unit": r.unit,
-                     "reproduced": v, "verdict": vd.text, "verdict_class": vd.cls,
-                     "basis": "", "method": "union of the five prefectures "
-                     "(data_raw/geo); area geodesic on WGS84 (pyproj.Geod)", "data_status": "real"})
+        rows.append(
+            {
+                "reported_id": r.id,
+                "quantity": q,
+                "stat": stat,
+                "reported": r.value,
+                "unit": r.unit,
+                "reproduced": v,
+                "verdict": vd.text,
+                "verdict_class": vd.cls,
+                "basis": "",
+                "method": "union of the five prefectures (data_raw/geo); area geodesic on WGS84 (pyproj.Geod)",
+                "data_status": "real",
+            }
+        )
     return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
 """Fig. 1 - study area: basin, prefectures, rivers, lakes, sites, relief, scale bar, north arrow."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,12 @@ def fig1(params: Params) -> Drawn:
     """Fig. 1 study area: basin, prefectures, rivers, lakes, sites, relief, scale bar, north arrow."""
     grid = basin_grid(3000)
     elev, _, _ = elevation(grid, 0, 0, grid.height, grid.width)
-    extent = (grid.transform.c, grid.transform.c + grid.width * grid.res,
-              grid.transform.f - grid.height * grid.res, grid.transform.f)
+    extent = (
+        grid.transform.c,
+        grid.transform.c + grid.width * grid.res,
+        grid.transform.f - grid.height * grid.res,
+        grid.transform.f,
+    )
     basin = to_paper_crs(geo.basin())
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
     ls = LightSource(azdeg=315, altdeg=45)
@@ -59,17 +64,33 @@ def fig1(params: Params) -> Drawn:
         s = load_sites(med)
         statuses += list(s.data_status)
         x, y = t.transform(s.lon.to_numpy(), s.lat.to_numpy())
-        ax.scatter(x, y, marker=marker, s=26, color=color, edgecolor="k", lw=0.5, zorder=6,
-                   label=f"{'soil/sediment' if med == 'soil' else 'water'} site"
-                         + (" (approximate)" if s.location_approximate.astype(bool).any() else ""))
+        ax.scatter(
+            x,
+            y,
+            marker=marker,
+            s=26,
+            color=color,
+            edgecolor="k",
+            lw=0.5,
+            zorder=6,
+            label=f"{'soil/sediment' if med == 'soil' else 'water'} site"
+            + (" (approximate)" if s.location_approximate.astype(bool).any() else ""),
+        )
         for sid, xi, yi in zip(s.site_id, x, y):
             ax.annotate(sid, (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=6, zorder=7)
     # scale bar (200 km) and north arrow
     x0, y0 = extent[0] + 60_000, extent[2] + 60_000
     ax.plot([x0, x0 + 200_000], [y0, y0], color="k", lw=2, zorder=8)
     ax.text(x0 + 100_000, y0 + 15_000, "200 km", ha="center", fontsize=7, zorder=8)
-    ax.annotate("N", xy=(extent[0] + 70_000, extent[3] - 40_000), xytext=(extent[0] + 70_000, extent[3] - 140_000),
-                ha="center", fontsize=9, arrowprops=dict(arrowstyle="-|>", color="k"), zorder=8)
+    ax.annotate(
+        "N",
+        xy=(extent[0] + 70_000, extent[3] - 40_000),
+        xytext=(extent[0] + 70_000, extent[3] - 140_000),
+        ha="center",
+        fontsize=9,
+        arrowprops=dict(arrowstyle="-|>", color="k"),
+        zorder=8,
+    )
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")
@@ -78,8 +99,11 @@ def fig1(params: Params) -> Drawn:
     ax.ticklabel_format(style="sci", scilimits=(0, 0))
     ax.legend(loc="lower right", fontsize=6.5, frameon=True)
     # inset: Xinjiang with the basin
-    xj = next(shape(f["geometry"]) for f in json.loads(geo.geo_path("prefectures").read_text())["features"]
-              if f["properties"]["level"] == "province")
+    xj = next(
+        shape(f["geometry"])
+        for f in json.loads(geo.geo_path("prefectures").read_text())["features"]
+        if f["properties"]["level"] == "province"
+    )
     ins = ax.inset_axes([0.80, 0.74, 0.2, 0.26])
     ins.add_patch(patch(xj, facecolor="#eeeeee", edgecolor="k", lw=0.5))
     ins.add_patch(patch(geo.basin(), facecolor="#fdbf6f", edgecolor="k", lw=0.5))
@@ -94,5 +118,10 @@ def fig1(params: Params) -> Drawn:
     fig.colorbar(sm, ax=ax, shrink=0.6, pad=0.02, label="elevation (m), 0.2° DEM")
     ins = [geo.geo_path(k) for k in ("basin", "prefectures", "rivers", "lakes", "dem")]
     ins += [site_table_source(m) for m in ("soil", "water")]
-    return Drawn(fig, ins, combine_status(*statuses), "Fig. 1 study area; site coordinates approximate unless real",
-                 "Fig. 1 study area · site positions approximate (the paper publishes no coordinates)")
+    return Drawn(
+        fig,
+        ins,
+        combine_status(*statuses),
+        "Fig. 1 study area; site coordinates approximate unless real",
+        "Fig. 1 study area · site positions approximate (the paper publishes no coordinates)",
+    )

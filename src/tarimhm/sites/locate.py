@@ -1,4 +1,5 @@
 """Approximate coordinates of the paper's sites (an assumption; see analysis/site_locations.yaml)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -73,6 +74,7 @@ def locate_sites(loc: SiteLocations, medium: str, site_ids: list[str]) -> pd.Dat
         rng = np.random.default_rng(loc.seed)
         used: set[int] = set()
         from shapely.ops import unary_union
+
         corridor = unary_union(list(geo.rivers().values())).buffer(loc.near_river_deg)
         near = contains_xy(corridor, dem["lon"].to_numpy(), dem["lat"].to_numpy())
         for sid in site_ids:
@@ -84,8 +86,10 @@ def locate_sites(loc: SiteLocations, medium: str, site_ids: list[str]) -> pd.Dat
             if len(cand) == 0:
                 cand = dem.index[belt].difference(sorted(used))
             if len(cand) == 0:
-                raise ConfigError(f"{paths.SITE_LOCATIONS}: soil.{sid}: no DEM cell of {spec[sid].region} within "
-                                  f"{lo}-{hi} m left; widen oasis_elevation_m")
+                raise ConfigError(
+                    f"{paths.SITE_LOCATIONS}: soil.{sid}: no DEM cell of {spec[sid].region} within "
+                    f"{lo}-{hi} m left; widen oasis_elevation_m"
+                )
             k = int(cand[rng.integers(len(cand))])
             used.add(k)
             lon, lat = float(dem.at[k, "lon"]), float(dem.at[k, "lat"])

@@ -12,6 +12,7 @@ perturbed by a seeded normal draw. The best start wins; ties go to the lowest st
 The result is rounded to ``significant_digits`` and every target is evaluated
 on the rounded values, so the residual table describes exactly the CSV that is written.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ __all__ = ["Reconstruction", "reconstruct", "residual_table"]
 @dataclass
 class Reconstruction:
     medium: str
-    concentrations: pd.DataFrame   # site_id + metals
+    concentrations: pd.DataFrame  # site_id + metals
     targets: list[Target]
     cost: float
     start_costs: list[float]
@@ -42,9 +43,19 @@ class Reconstruction:
 
 def _weights(t: Target, p: ReconstructionParams) -> float:
     w = p.weights
-    return {"mean": w.mean, "sum": w.sum, "extreme": w.extreme, "named": w.named, "count": w.count,
-            "pearson": w.pearson, "pca_implied": w.pca_implied, "eigen": w.eigen, "hpi": w.hpi,
-            "ratio": w.ratio, "standard": w.standard}[t.kind]
+    return {
+        "mean": w.mean,
+        "sum": w.sum,
+        "extreme": w.extreme,
+        "named": w.named,
+        "count": w.count,
+        "pearson": w.pearson,
+        "pca_implied": w.pca_implied,
+        "eigen": w.eigen,
+        "hpi": w.hpi,
+        "ratio": w.ratio,
+        "standard": w.standard,
+    }[t.kind]
 
 
 def _objective(targets: list[Target], p: ReconstructionParams, shape):
@@ -53,6 +64,7 @@ def _objective(targets: list[Target], p: ReconstructionParams, shape):
     def fun(x):
         C = np.exp(x.reshape(shape))
         return np.concatenate([w * np.atleast_1d(t.residuals(C)) for t, w in fitted])
+
     return fun
 
 
@@ -101,8 +113,14 @@ def _fit_starts(fun, starts, p: ReconstructionParams, medium: str, progress: boo
     return best, costs
 
 
-def reconstruct(rep: Reported, medium: str, p: ReconstructionParams, exclude: set[str] = frozenset(),
-                hpi_form: str = "normalised", progress: bool = True) -> Reconstruction:
+def reconstruct(
+    rep: Reported,
+    medium: str,
+    p: ReconstructionParams,
+    exclude: set[str] = frozenset(),
+    hpi_form: str = "normalised",
+    progress: bool = True,
+) -> Reconstruction:
     """Fit the site table of one medium. Deterministic for fixed parameters and library versions.
 
     ``exclude``: constraint ids left out of the fit (evaluated and reported all the same),
@@ -153,12 +171,21 @@ def residual_table(rec: Reconstruction, p: ReconstructionParams, conflicts: dict
         else:  # ineq: the value is a violation measure (0 = satisfied) or r vs a critical r
             tol = 0.0
             met = (v >= t.reported) if t.cid.startswith(f"{t.medium}.claim.pearson_p") else (v <= 0.0)
-        rows.append({
-            "constraint_id": t.cid, "medium": t.medium, "kind": t.kind, "description": t.description,
-            "reported": t.reported, "reconstructed": v, "error": err, "error_kind": t.error_kind,
-            "tolerance": tol, "met": bool(met), "fitted": t.fit,
-            "conflicts_with": ";".join(conflicts.get(t.cid, [])),
-            "reported_ids": ";".join(t.sources),
-        })
+        rows.append(
+            {
+                "constraint_id": t.cid,
+                "medium": t.medium,
+                "kind": t.kind,
+                "description": t.description,
+                "reported": t.reported,
+                "reconstructed": v,
+                "error": err,
+                "error_kind": t.error_kind,
+                "tolerance": tol,
+                "met": bool(met),
+                "fitted": t.fit,
+                "conflicts_with": ";".join(conflicts.get(t.cid, [])),
+                "reported_ids": ";".join(t.sources),
+            }
+        )
     return pd.DataFrame(rows)
-

@@ -1,4 +1,5 @@
 """Stage 010: reconstruct the site tables, decide which tables the pipeline uses, audit Sect. 2.1."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,9 +33,14 @@ def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bo
     geo_inputs = [geo.geo_path(k) for k in ("prefectures", "rivers", "dem")]
     base_inputs = [paths.REPORTED, paths.PARAMS, paths.SITE_LOCATIONS, *geo_inputs]
     phash = section_hash(params, "reconstruction", "risk.hpi_form")
-    prov_rec = make_provenance(script, phash, base_inputs, "reconstructed",
-                               note="site concentrations fitted to statistics reported in the paper; "
-                                    "coordinates approximate (analysis/site_locations.yaml)")
+    prov_rec = make_provenance(
+        script,
+        phash,
+        base_inputs,
+        "reconstructed",
+        note="site concentrations fitted to statistics reported in the paper; "
+        "coordinates approximate (analysis/site_locations.yaml)",
+    )
     write_table(checks_frame(checks), out / "consistency.csv", prov_rec, float_format="%.6g")
     residuals, summary = [], {"media": {}}
     for medium in ("soil", "water"):
@@ -57,9 +63,13 @@ def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bo
         fitted = rt[rt.fitted]
         summary["media"][medium] = {
             "data_status_used": str(used["data_status"].iloc[0]),
-            "n_sites": int(len(df)), "cost": rec.cost, "best_start": rec.best_start,
+            "n_sites": int(len(df)),
+            "cost": rec.cost,
+            "best_start": rec.best_start,
             "start_costs": rec.start_costs,
-            "constraints": int(len(rt)), "fitted": int(len(fitted)), "fitted_met": int(fitted.met.sum()),
+            "constraints": int(len(rt)),
+            "fitted": int(len(fitted)),
+            "fitted_met": int(fitted.met.sum()),
             "not_fitted": sorted(rt.loc[~rt.fitted, "constraint_id"]),
             "fitted_not_met": sorted(fitted.loc[~fitted.met, "constraint_id"]),
         }
@@ -67,9 +77,13 @@ def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bo
     write_table(allres, out / "residuals.csv", prov_rec, float_format="%.6g")
     summary["checks"] = {v: int(n) for v, n in checks_frame(checks)["verdict"].value_counts().sort_index().items()}
     summary["excluded_from_fit"] = sorted(excl)
-    geo_prov = make_provenance(script, params_hash({}), [geo.geo_path("basin"), geo.geo_path("prefectures"),
-                                                            paths.REPORTED], "real",
-                               note="Sect. 2.1 study-area numbers beside the basin polygon")
+    geo_prov = make_provenance(
+        script,
+        params_hash({}),
+        [geo.geo_path("basin"), geo.geo_path("prefectures"), paths.REPORTED],
+        "real",
+        note="Sect. 2.1 study-area numbers beside the basin polygon",
+    )
     write_audit(audit_geography(rep), paths.audit_file("geography.csv"), geo_prov)
     write_json(summary, out / "summary.json", prov_rec)
     return summary

@@ -1,4 +1,5 @@
 """Statistics audit: every Sect. 3.1 / 3.3 and Tables 7-8 number beside its reproduction, with its basis."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -30,6 +31,7 @@ def basis_map(rep: Reported) -> dict[str, str]:
 
     def ids(mask):
         return {i for s in r.loc[mask, "reported_ids"].dropna() for i in s.split(";")}
+
     fitted, left = ids(r.fitted), ids(~r.fitted)
     fk, lk = {_key(rep[i]) for i in fitted}, {_key(rep[i]) for i in left} - {_key(rep[i]) for i in fitted}
     eig_media = {rep[i].medium for i in fitted if rep[i].quantity == "pca_eigenvalue"}
@@ -52,10 +54,23 @@ def _row(rec, value, method, basis, status, tol_abs=None, n_sites=None, v=None):
         v = verdict(rec.value, value)
     b = "independent (real site data)" if status == "real" else basis.get(rec.id, "independent of the fit")
     v = by_construction(v, b)
-    return {"reported_id": rec.id, "locator": rec.locator, "quantity": rec.quantity, "medium": rec.medium,
-            "metal": rec.metal, "site": rec.site, "stat": rec.stat, "cls": rec.cls, "reported": rec.value,
-            "reproduced": value, "verdict": v.text, "basis": b, "method": method, "verdict_class": v.cls,
-            "data_status": status}
+    return {
+        "reported_id": rec.id,
+        "locator": rec.locator,
+        "quantity": rec.quantity,
+        "medium": rec.medium,
+        "metal": rec.metal,
+        "site": rec.site,
+        "stat": rec.stat,
+        "cls": rec.cls,
+        "reported": rec.value,
+        "reproduced": value,
+        "verdict": v.text,
+        "basis": b,
+        "method": method,
+        "verdict_class": v.cls,
+        "data_status": status,
+    }
 
 
 def audit_statistics(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame, status: str) -> pd.DataFrame:
@@ -67,18 +82,38 @@ def audit_statistics(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame, sta
     for med, d in tabs.items():
         sums = d.set_index("site_id")[list(METALS)].sum(axis=1)
         for r in rep.find(quantity="sum_hm", medium=med):
-            v = float(sums[r.site]) if r.site else float({"min": sums.min(), "max": sums.max(), "mean": sums.mean()}[r.stat])
+            v = (
+                float(sums[r.site])
+                if r.site
+                else float({"min": sums.min(), "max": sums.max(), "mean": sums.mean()}[r.stat])
+            )
             rows.append(_row(r, v, "ΣHMs over the site table", fid, status))
         for r in rep.find(locator="Sect. 3.1 ¶2", quantity="concentration", medium=med):
             rows.append(_row(r, float(d[r.metal].mean()), "mean over sites", fid, status))
     bg = backgrounds(rep)
     for r in rep.find(locator="Sect. 3.1 ¶3", quantity="share_sites_below_background"):
-        rows.append(_row(r, float(100 * (soil[r.metal] < bg[r.metal]).mean()), "% of soil sites below background",
-                         fid, status, n_sites=len(soil)))
+        rows.append(
+            _row(
+                r,
+                float(100 * (soil[r.metal] < bg[r.metal]).mean()),
+                "% of soil sites below background",
+                fid,
+                status,
+                n_sites=len(soil),
+            )
+        )
     s3 = standards(rep)["III"]
     for r in rep.find(locator="Sect. 3.1 ¶3", quantity="share_sites_below_standard_III"):
-        rows.append(_row(r, float(100 * (water[r.metal] < s3[r.metal]).mean()),
-                         "% of river sites below the class III standard", fid, status, n_sites=len(water)))
+        rows.append(
+            _row(
+                r,
+                float(100 * (water[r.metal] < s3[r.metal]).mean()),
+                "% of river sites below the class III standard",
+                fid,
+                status,
+                n_sites=len(water),
+            )
+        )
     for med in ("soil", "water"):
         pc = pcas[med]
         for r in rep.find(quantity="pca_loading", medium=med):
@@ -86,7 +121,9 @@ def audit_statistics(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame, sta
             v = float(pc["loadings"].loc[r.metal, col]) if col in pc["loadings"] else float("nan")
             rows.append(_row(r, v, "varimax loading (Kaiser-normalised, factor_analyzer)", fid, status, tol_abs=0.02))
         for r in rep.find(quantity="pca_eigenvalue", medium=med):
-            rows.append(_row(r, float(pc["eigenvalues"][r.cls - 1]), "eigenvalue of the correlation matrix", fid, status))
+            rows.append(
+                _row(r, float(pc["eigenvalues"][r.cls - 1]), "eigenvalue of the correlation matrix", fid, status)
+            )
         for q, key in (("pca_variance", "variance_pct"), ("pca_cumulative", "cumulative_pct")):
             for r in rep.find(quantity=q, medium=med):
                 rows.append(_row(r, float(pc[key][r.cls - 1]), f"{key} (unrotated)", fid, status, tol_abs=0.5))
@@ -107,11 +144,16 @@ def audit_statistics(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame, sta
 
 
 def markdown(a: pd.DataFrame, status: str, prov) -> str:
-    lines = ["# Statistics audit: Sect. 3.1, 3.3, Tables 7-8", "",
-             f"Data status: **{status}**. `basis` says whether a number was a fitted constraint of the site "
-             "reconstruction (then agreement is by construction, not confirmation) or independent of the fit. "
-             f"Generated by `{prov.script}` at `{prov.git_commit[:10]}`.", "",
-             "| reported id | reported | reproduced | verdict | basis |", "|---|---|---|---|---|"]
+    lines = [
+        "# Statistics audit: Sect. 3.1, 3.3, Tables 7-8",
+        "",
+        f"Data status: **{status}**. `basis` says whether a number was a fitted constraint of the site "
+        "reconstruction (then agreement is by construction, not confirmation) or independent of the fit. "
+        f"Generated by `{prov.script}` at `{prov.git_commit[:10]}`.",
+        "",
+        "| reported id | reported | reproduced | verdict | basis |",
+        "|---|---|---|---|---|",
+    ]
     for r in a.itertuples(index=False):
         lines.append(f"| `{r.reported_id}` | {r.reported:.4g} | {r.reproduced:.4g} | {r.verdict} | {r.basis} |")
     n_ind = (a.basis == "independent of the fit").sum()

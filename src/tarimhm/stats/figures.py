@@ -1,4 +1,5 @@
 """Figures 5, 8 and S1 (Sect. 2.3.3, 3.1, 3.3), drawn from the saved outputs of stage 020 only."""
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,15 @@ def fig8(params: Params) -> Drawn:
                 if i == j:
                     continue
                 star = "**" if p.iloc[i, j] < 0.01 else "*" if p.iloc[i, j] < 0.05 else ""
-                ax.text(j, i, f"{r.iloc[i, j]:.2f}{star}", ha="center", va="center", fontsize=6.5,
-                        color="white" if abs(r.iloc[i, j]) > 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{r.iloc[i, j]:.2f}{star}",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if abs(r.iloc[i, j]) > 0.6 else "black",
+                )
         ax.set_xticks(range(5), METALS)
         ax.set_yticks(range(5), METALS)
         ax.set_title(f"({'ab'[k]}) {'Soil' if med == 'soil' else 'River water'}")
@@ -78,6 +86,7 @@ def fig8(params: Params) -> Drawn:
 def figS1(params: Params) -> Drawn:
     """Fig. S1 normal Q-Q plots of raw and log10 concentrations (Sect. 2.3.3 distribution checks)."""
     from scipy import stats
+
     inputs, fig = [], plt.figure(figsize=(7.2, 5.6))
     for i, med in enumerate(("soil", "water")):
         f, d = load(f"composition_{med}.csv")

@@ -6,6 +6,7 @@ Library choices: scipy.stats for every test and correlation; factor_analyzer's `
 the glue: the PCA of the correlation matrix (a three-line eigen-decomposition) and the
 deterministic sign/order convention that no library fixes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,17 +16,23 @@ from scipy import stats
 
 from ..domain import METALS
 
-__all__ = ["describe", "normality", "levene_by", "iqr_outliers", "impute", "correlations", "strength",
-           "pca_varimax"]
+__all__ = ["describe", "normality", "levene_by", "iqr_outliers", "impute", "correlations", "strength", "pca_varimax"]
 
 
 def describe(df: pd.DataFrame, metals=METALS) -> pd.DataFrame:
     """Mean, SD (n-1), CV %, min, max, median and skewness (adjusted Fisher-Pearson, as SPSS)."""
     x = df[list(metals)]
-    out = pd.DataFrame({
-        "n": x.count(), "mean": x.mean(), "sd": x.std(ddof=1), "min": x.min(), "max": x.max(),
-        "median": x.median(), "skewness": x.apply(lambda c: stats.skew(c, bias=False)),
-    })
+    out = pd.DataFrame(
+        {
+            "n": x.count(),
+            "mean": x.mean(),
+            "sd": x.std(ddof=1),
+            "min": x.min(),
+            "max": x.max(),
+            "median": x.median(),
+            "skewness": x.apply(lambda c: stats.skew(c, bias=False)),
+        }
+    )
     out.insert(3, "cv_pct", 100 * out["sd"] / out["mean"])
     return out.rename_axis("metal").reset_index()
 
@@ -37,8 +44,17 @@ def normality(df: pd.DataFrame, metals=METALS) -> pd.DataFrame:
         v = df[m].to_numpy(float)
         w, p = stats.shapiro(v)
         wl, pl = stats.shapiro(np.log10(v)) if np.all(v > 0) else (np.nan, np.nan)
-        rows.append({"metal": m, "W": w, "p": p, "W_log": wl, "p_log": pl,
-                     "normal_at_0.05": bool(p >= 0.05), "lognormal_at_0.05": bool(pl >= 0.05)})
+        rows.append(
+            {
+                "metal": m,
+                "W": w,
+                "p": p,
+                "W_log": wl,
+                "p_log": pl,
+                "normal_at_0.05": bool(p >= 0.05),
+                "lognormal_at_0.05": bool(pl >= 0.05),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -96,13 +112,22 @@ def correlations(df: pd.DataFrame, metals=METALS) -> pd.DataFrame:
     """Pearson and Spearman r with two-tailed p for every pair (scipy.stats)."""
     rows = []
     for i, a in enumerate(metals):
-        for b in metals[i + 1:]:
+        for b in metals[i + 1 :]:
             pr = stats.pearsonr(df[a], df[b])
             sr = stats.spearmanr(df[a], df[b])
-            rows.append({"pair": f"{a}-{b}", "a": a, "b": b, "pearson_r": float(pr.statistic),
-                         "pearson_p": float(pr.pvalue), "spearman_rho": float(sr.statistic),
-                         "spearman_p": float(sr.pvalue), "strength": strength(pr.statistic),
-                         "sig": "**" if pr.pvalue < 0.01 else "*" if pr.pvalue < 0.05 else ""})
+            rows.append(
+                {
+                    "pair": f"{a}-{b}",
+                    "a": a,
+                    "b": b,
+                    "pearson_r": float(pr.statistic),
+                    "pearson_p": float(pr.pvalue),
+                    "spearman_rho": float(sr.statistic),
+                    "spearman_p": float(sr.pvalue),
+                    "strength": strength(pr.statistic),
+                    "sig": "**" if pr.pvalue < 0.01 else "*" if pr.pvalue < 0.05 else "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -123,13 +148,18 @@ def pca_varimax(df: pd.DataFrame, metals=METALS, kaiser: float = 1.0) -> dict:
     load = evecs[:, :k] * np.sqrt(evals[:k])
     # iterate to convergence (factor_analyzer's default stops after 25 iterations, like SPSS)
     rot = Rotator(method="varimax", max_iter=1000, tol=1e-12).fit_transform(load) if k >= 2 else load.copy()
-    ss = (rot ** 2).sum(axis=0)
+    ss = (rot**2).sum(axis=0)
     idx = np.argsort(-ss, kind="stable")
     rot = rot[:, idx]
     for j in range(rot.shape[1]):
         if rot[np.argmax(np.abs(rot[:, j])), j] < 0:
             rot[:, j] *= -1
     var = 100 * evals / len(metals)
-    return {"eigenvalues": evals, "variance_pct": var, "cumulative_pct": np.cumsum(var), "n_retained": k,
-            "loadings": pd.DataFrame(rot, index=list(metals), columns=[f"PC{i + 1}" for i in range(k)]),
-            "correlation": pd.DataFrame(r, index=list(metals), columns=list(metals))}
+    return {
+        "eigenvalues": evals,
+        "variance_pct": var,
+        "cumulative_pct": np.cumsum(var),
+        "n_retained": k,
+        "loadings": pd.DataFrame(rot, index=list(metals), columns=[f"PC{i + 1}" for i in range(k)]),
+        "correlation": pd.DataFrame(r, index=list(metals), columns=list(metals)),
+    }

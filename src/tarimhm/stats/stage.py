@@ -1,4 +1,5 @@
 """Stage 020: statistics of the site tables and their audit against Sect. 3.1 / 3.3 and Tables 7-8."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,14 +26,32 @@ def background_comparison(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame
     bg, std = backgrounds(rep), standards(rep)
     for m in METALS:
         b = bg[m]
-        rows.append({"medium": "soil", "metal": m, "reference": "Xinjiang background", "limit": b,
-                     "n_sites": len(soil), "n_below": int((soil[m] < b).sum()), "n_above": int((soil[m] >= b).sum()),
-                     "pct_below": 100 * float((soil[m] < b).mean())})
+        rows.append(
+            {
+                "medium": "soil",
+                "metal": m,
+                "reference": "Xinjiang background",
+                "limit": b,
+                "n_sites": len(soil),
+                "n_below": int((soil[m] < b).sum()),
+                "n_above": int((soil[m] >= b).sum()),
+                "pct_below": 100 * float((soil[m] < b).mean()),
+            }
+        )
         for c in ("III", "V"):
             lim = std[c][m]
-            rows.append({"medium": "water", "metal": m, "reference": f"GB 3838-2002 class {c}", "limit": lim,
-                         "n_sites": len(water), "n_below": int((water[m] < lim).sum()),
-                         "n_above": int((water[m] >= lim).sum()), "pct_below": 100 * float((water[m] < lim).mean())})
+            rows.append(
+                {
+                    "medium": "water",
+                    "metal": m,
+                    "reference": f"GB 3838-2002 class {c}",
+                    "limit": lim,
+                    "n_sites": len(water),
+                    "n_below": int((water[m] < lim).sum()),
+                    "n_above": int((water[m] >= lim).sum()),
+                    "pct_below": 100 * float((water[m] < lim).mean()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -53,10 +72,18 @@ def run_statistics(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
         write_table(iqr_outliers(d), out / f"outliers_{med}.csv", prov, float_format="%.6g")
         write_table(correlations(d), out / f"correlations_{med}.csv", prov, float_format="%.6g")
         pc = pca_varimax(d)
-        write_json({"eigenvalues": pc["eigenvalues"].tolist(), "variance_pct": pc["variance_pct"].tolist(),
-                    "cumulative_pct": pc["cumulative_pct"].tolist(), "n_retained": pc["n_retained"],
-                    "loadings": pc["loadings"].to_dict(orient="index"), "data_status": status},
-                   out / f"pca_{med}.json", prov)
+        write_json(
+            {
+                "eigenvalues": pc["eigenvalues"].tolist(),
+                "variance_pct": pc["variance_pct"].tolist(),
+                "cumulative_pct": pc["cumulative_pct"].tolist(),
+                "n_retained": pc["n_retained"],
+                "loadings": pc["loadings"].to_dict(orient="index"),
+                "data_status": status,
+            },
+            out / f"pca_{med}.json",
+            prov,
+        )
     write_table(background_comparison(rep, soil, water), out / "background_comparison.csv", prov, float_format="%.4g")
     audit = audit_statistics(rep, soil, water, status)
     write_audit(audit, paths.audit_file("statistics.csv"), prov)

@@ -19,6 +19,7 @@ graph cannot drift from the equations. Likelihood:
 Everything here uses printed numbers only (data status ``real``); the posterior predictive at
 the pipeline's site tables reuses :func:`tarimhm.risk.montecarlo.simulate`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,9 @@ def print_sd(value: float, digits: int = 3) -> float:
 
 
 def _factors(spec: Spec) -> list[tuple[str, str, Dist]]:
-    return [(g, k, d) for g in ("child", "adult") for k, d in sorted(spec.groups.get(g, {}).items())
-            if d.dist != "fixed"]
+    return [
+        (g, k, d) for g in ("child", "adult") for k, d in sorted(spec.groups.get(g, {}).items()) if d.dist != "fixed"
+    ]
 
 
 def structure(prof: Profile, rep: Reported, spec: Spec) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[str]]:
@@ -54,7 +56,7 @@ def structure(prof: Profile, rep: Reported, spec: Spec) -> tuple[pd.DataFrame, n
     """
     ends = soil_endpoints(rep)
     sites = extreme_sites(rep)
-    c = concentrations(sites)                                     # rows: min, max pseudo-sites
+    c = concentrations(sites)  # rows: min, max pseudo-sites
     facs = _factors(spec)
     names = [f"{g}.{k}" for g, k, _ in facs]
     T = np.zeros((len(ends), len(PATHWAYS)))
@@ -74,8 +76,10 @@ def structure(prof: Profile, rep: Reported, spec: Spec) -> tuple[pd.DataFrame, n
                     continue
                 x = np.log2(t1 / t0)
                 if abs(x - round(x)) > 1e-9:
-                    raise ValueError(f"{pw} {kind} term is not a power law in {g}.{k} (exponent {x}); "
-                                     "the Bayesian calibration cannot represent this profile")
+                    raise ValueError(
+                        f"{pw} {kind} term is not a power law in {g}.{k} (exponent {x}); "
+                        "the Bayesian calibration cannot represent this profile"
+                    )
                 X[i, p, j] = round(x)
     for i, e in enumerate(ends.itertuples()):
         kind = "nc" if e.quantity == "hi" else "c"
@@ -100,6 +104,7 @@ def _prior(pm, name: str, d: Dist):
 def build_model(prof: Profile, rep: Reported, spec: Spec, observed: np.ndarray | None = None):
     """The PyMC model and the structure it was built from (``observed`` replaces the printed endpoints)."""
     import pymc as pm
+
     ends, T, X, names = structure(prof, rep, spec)
     if observed is not None:
         ends = ends.assign(reported=np.asarray(observed, dtype=float))
@@ -114,23 +119,39 @@ def build_model(prof: Profile, rep: Reported, spec: Spec, observed: np.ndarray |
         logratio = pm.math.log(f / f0)
         scale = pm.math.exp(pm.math.sum(X * logratio[None, None, :], axis=2))
         mu = pm.Deterministic("log_endpoint", pm.math.log(pm.math.sum(T * scale, axis=1)), dims="endpoint")
-        pm.Normal("obs", mu=mu, sigma=pm.math.sqrt(s_print ** 2 + s_model ** 2), observed=y, dims="endpoint")
+        pm.Normal("obs", mu=mu, sigma=pm.math.sqrt(s_print**2 + s_model**2), observed=y, dims="endpoint")
     return model, ends, names
 
 
-def fit(prof: Profile, rep: Reported, spec: Spec, draws: int, tune: int, chains: int, seed: int,
-        observed: np.ndarray | None = None):
+def fit(
+    prof: Profile,
+    rep: Reported,
+    spec: Spec,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    observed: np.ndarray | None = None,
+):
     """Prior and posterior draws (arviz InferenceData), the endpoints and the factor names."""
     import warnings
 
     import pymc as pm
+
     model, ends, names = build_model(prof, rep, spec, observed)
     with model, warnings.catch_warnings():
         # pytensor's graph rewriting divides constant zeros (terms of pathways a metal lacks); harmless
         warnings.filterwarnings("ignore", "divide by zero", RuntimeWarning)
         warnings.filterwarnings("ignore", "PyTensor could not link to a BLAS", UserWarning)
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=seed,
-                          progressbar=False, target_accept=0.95)
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=min(chains, 2),
+            random_seed=seed,
+            progressbar=False,
+            target_accept=0.95,
+        )
         idata.extend(pm.sample_prior_predictive(draws=draws * chains, random_seed=seed + 1))
     return idata, ends, names
 
@@ -138,6 +159,7 @@ def fit(prof: Profile, rep: Reported, spec: Spec, draws: int, tune: int, chains:
 def posterior_tables(idata, ends: pd.DataFrame, names: list[str], spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per factor: prior and posterior summaries with diagnostics; per endpoint: reported vs posterior."""
     import arviz as az
+
     summ = az.summary(idata, var_names=[*names, "s_model"], hdi_prob=0.94, round_to="none")
     dists = {f"{g}.{k}": d for g, k, d in _factors(spec)}
     rows = []
@@ -145,13 +167,25 @@ def posterior_tables(idata, ends: pd.DataFrame, names: list[str], spec: Spec) ->
         prior = np.asarray(idata.prior[n]).ravel()
         post = np.asarray(idata.posterior[n]).ravel()
         d = dists.get(n)
-        rows.append({"parameter": n, "prior": f"{d.dist} {d.model_dump(exclude_none=True, exclude={'dist', 'unit', 'source'})}"
-                     if d else "HalfNormal(0.05)", "unit": d.unit if d else "log units",
-                     "prior_mean": prior.mean(), "prior_p5": np.percentile(prior, 5), "prior_p95": np.percentile(prior, 95),
-                     "posterior_mean": post.mean(), "posterior_sd": post.std(ddof=1),
-                     "posterior_hdi_3": summ.loc[n, "hdi_3%"], "posterior_hdi_97": summ.loc[n, "hdi_97%"],
-                     "r_hat": summ.loc[n, "r_hat"], "ess_bulk": summ.loc[n, "ess_bulk"],
-                     "source": d.source if d else "weakly informative: a few % model error"})
+        rows.append(
+            {
+                "parameter": n,
+                "prior": f"{d.dist} {d.model_dump(exclude_none=True, exclude={'dist', 'unit', 'source'})}"
+                if d
+                else "HalfNormal(0.05)",
+                "unit": d.unit if d else "log units",
+                "prior_mean": prior.mean(),
+                "prior_p5": np.percentile(prior, 5),
+                "prior_p95": np.percentile(prior, 95),
+                "posterior_mean": post.mean(),
+                "posterior_sd": post.std(ddof=1),
+                "posterior_hdi_3": summ.loc[n, "hdi_3%"],
+                "posterior_hdi_97": summ.loc[n, "hdi_97%"],
+                "r_hat": summ.loc[n, "r_hat"],
+                "ess_bulk": summ.loc[n, "ess_bulk"],
+                "source": d.source if d else "weakly informative: a few % model error",
+            }
+        )
     pe = np.exp(np.asarray(idata.posterior["log_endpoint"]).reshape(-1, len(ends)))
     ep = ends[["reported_id", "quantity", "group", "metal", "stat", "reported"]].copy()
     ep["posterior_median"] = np.median(pe, axis=0)

@@ -4,6 +4,7 @@ figU1: per site, the Monte Carlo distribution of HI and TCR (box p25-p75, whiske
        beside the deterministic value, for soil and river, children and adults.
 figU2: which inputs drive the spread: share of the summed squared Spearman correlations per input.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,8 +30,9 @@ def _load(name: str, target: str = "risk-montecarlo") -> tuple[Path, pd.DataFram
 
 
 def _drawn(fig, inputs: list[Path], caption: str, runs: str) -> Drawn:
-    return Drawn(fig, inputs, read_sidecar(inputs[0])["data_status"], caption, f"{caption} · {runs}",
-                 sections=("uncertainty",))
+    return Drawn(
+        fig, inputs, read_sidecar(inputs[0])["data_status"], caption, f"{caption} · {runs}", sections=("uncertainty",)
+    )
 
 
 def _mc_runs(params: Params) -> str:
@@ -46,14 +48,36 @@ def figU1(params: Params) -> Drawn:
         sub = s[(s.medium == med) & (s.group == g)]
         for i, out in enumerate(("HI", "TCR")):
             ax = axes[i, j]
-            stats = [{"label": sid, "whislo": r[f"{out}_p5"], "q1": r[f"{out}_p25"], "med": r[f"{out}_p50"],
-                      "q3": r[f"{out}_p75"], "whishi": r[f"{out}_p95"], "fliers": []}
-                     for sid, r in zip(sub.site_id, sub.to_dict("records"))]
-            ax.bxp(stats, showfliers=False, widths=0.6, patch_artist=True,
-                   boxprops={"facecolor": "#cfe3f3", "linewidth": 0.5}, medianprops={"color": "#0072B2"},
-                   whiskerprops={"linewidth": 0.5}, capprops={"linewidth": 0.5})
-            ax.plot(np.arange(1, len(sub) + 1), sub[f"{out}_deterministic"], "D", ms=2.5, color="#D55E00",
-                    label="deterministic")
+            stats = [
+                {
+                    "label": sid,
+                    "whislo": r[f"{out}_p5"],
+                    "q1": r[f"{out}_p25"],
+                    "med": r[f"{out}_p50"],
+                    "q3": r[f"{out}_p75"],
+                    "whishi": r[f"{out}_p95"],
+                    "fliers": [],
+                }
+                for sid, r in zip(sub.site_id, sub.to_dict("records"))
+            ]
+            ax.bxp(
+                stats,
+                showfliers=False,
+                widths=0.6,
+                patch_artist=True,
+                boxprops={"facecolor": "#cfe3f3", "linewidth": 0.5},
+                medianprops={"color": "#0072B2"},
+                whiskerprops={"linewidth": 0.5},
+                capprops={"linewidth": 0.5},
+            )
+            ax.plot(
+                np.arange(1, len(sub) + 1),
+                sub[f"{out}_deterministic"],
+                "D",
+                ms=2.5,
+                color="#D55E00",
+                label="deterministic",
+            )
             for y, lab in LINES[out]:
                 ax.axhline(y, color="#555555", lw=0.5, ls="--")
                 if j == 3:
@@ -92,6 +116,7 @@ def figU2(params: Params) -> Drawn:
 def figU3(params: Params) -> Drawn:
     """Fig. U3: exposure factors consistent with the paper's soil HI/CR (PyMC posterior vs prior)."""
     import xarray as xr
+
     f_ep, ep = _load("bayes_endpoints.csv", "risk-bayes")
     f_nc = paths.require(paths.uncertainty_dir() / "bayes_posterior.nc", "risk-bayes")
     with xr.open_dataset(f_nc, engine="scipy") as ds:
@@ -121,5 +146,9 @@ def figU3(params: Params) -> Drawn:
     ax.set_title("The paper's 28 soil HI / CR endpoints under the posterior (median, 94 % interval)", fontsize=7)
     fig.tight_layout()
     u = params.uncertainty
-    return _drawn(fig, [f_ep, f_nc], "exposure factors consistent with the paper's soil HI/CR (PyMC)",
-                  f"{u.bayes_chains} x {u.bayes_draws} NUTS draws, priors of spec {u.spec}")
+    return _drawn(
+        fig,
+        [f_ep, f_nc],
+        "exposure factors consistent with the paper's soil HI/CR (PyMC)",
+        f"{u.bayes_chains} x {u.bayes_draws} NUTS draws, priors of spec {u.spec}",
+    )

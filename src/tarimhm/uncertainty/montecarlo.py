@@ -14,6 +14,7 @@ HI 1, TCR 1e-4 and 1e-6, and the Spearman rank correlation of each varying input
 of US EPA RAGS Vol. 3A). Inputs are sampled independently; correlations between factors (e.g.
 BW and IngR) are not modelled and the README says so.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,12 +38,19 @@ __all__ = ["Dist", "Spec", "load_spec", "sample", "simulate", "summarise", "rank
 SPECS = paths.UNCERTAINTY_SPECS
 PERCENTILES = (5, 25, 50, 75, 95)
 THRESHOLDS = {"HI": (1.0,), "TCR": (1e-4, 1e-6)}
-NEEDS = {"fixed": ("value",), "uniform": ("min", "max"), "triangular": ("min", "mode", "max"),
-         "lognormal": ("median", "gsd"), "beta": ("a", "b"), "truncnormal": ("mean", "sd", "min", "max")}
+NEEDS = {
+    "fixed": ("value",),
+    "uniform": ("min", "max"),
+    "triangular": ("min", "mode", "max"),
+    "lognormal": ("median", "gsd"),
+    "beta": ("a", "b"),
+    "truncnormal": ("mean", "sd", "min", "max"),
+}
 
 
 class Dist(BaseModel):
     """One uncertain quantity: a scipy.stats distribution given by readable parameters."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     dist: Literal["fixed", "uniform", "triangular", "lognormal", "beta", "truncnormal"]
     unit: str
@@ -61,8 +69,11 @@ class Dist(BaseModel):
     @model_validator(mode="after")
     def _params(self):
         need = NEEDS[self.dist]
-        given = {k for k in ("value", "min", "mode", "max", "median", "gsd", "a", "b", "mean", "sd")
-                 if getattr(self, k) is not None}
+        given = {
+            k
+            for k in ("value", "min", "mode", "max", "median", "gsd", "a", "b", "mean", "sd")
+            if getattr(self, k) is not None
+        }
         if missing := [k for k in need if k not in given]:
             raise ValueError(f"{self.dist} needs {', '.join(need)}; missing {', '.join(missing)}")
         if extra := sorted(given - set(need)):
@@ -89,8 +100,9 @@ class Dist(BaseModel):
             return stats.lognorm(s=np.log(self.gsd), scale=self.median)
         if self.dist == "beta":
             return stats.beta(self.a, self.b)
-        return stats.truncnorm((self.min - self.mean) / self.sd, (self.max - self.mean) / self.sd,
-                               loc=self.mean, scale=self.sd)
+        return stats.truncnorm(
+            (self.min - self.mean) / self.sd, (self.max - self.mean) / self.sd, loc=self.mean, scale=self.sd
+        )
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         f = self.frozen()
@@ -118,8 +130,10 @@ class Spec(BaseModel):
                 raise ValueError(f"bioaccessibility.{m}: unknown metal; use one of {', '.join(METALS)}")
             hi = d.value if d.dist == "fixed" else d.max
             if d.unit != "1" or (hi is not None and hi > 1) or d.dist == "lognormal":
-                raise ValueError(f"bioaccessibility.{m}: a fraction in [0, 1] with unit '1' "
-                                 "(fixed, uniform, triangular, beta or truncnormal)")
+                raise ValueError(
+                    f"bioaccessibility.{m}: a fraction in [0, 1] with unit '1' "
+                    "(fixed, uniform, triangular, beta or truncnormal)"
+                )
         return self
 
     def varying(self) -> list[tuple[str, Dist]]:
@@ -139,7 +153,7 @@ def load_spec(name_or_path: str | Path) -> tuple[Spec, Path]:
         spec = Spec.model_validate(load_yaml(path))
     except ValidationError as e:
         raise ConfigError(format_pydantic(path, e)) from None
-    load_profile(spec.base_profile)   # fails early, naming the profile, if it does not exist
+    load_profile(spec.base_profile)  # fails early, naming the profile, if it does not exist
     return spec, path
 
 
@@ -151,13 +165,14 @@ def sample(spec: Spec, n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(cols, index=pd.RangeIndex(n, name="draw"))
 
 
-def simulate(spec: Spec, soil: pd.DataFrame, water: pd.DataFrame, draws: pd.DataFrame,
-             prof: Profile | None = None) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+def simulate(
+    spec: Spec, soil: pd.DataFrame, water: pd.DataFrame, draws: pd.DataFrame, prof: Profile | None = None
+) -> dict[tuple[str, str], dict[str, np.ndarray]]:
     """HI and TCR per draw and site: {(medium, group): {"HI": (n, sites), "TCR": (n, sites)}}."""
     prof = prof or load_profile(spec.base_profile)
     out = {}
     n = len(draws)
-    cs, cw = concentrations(soil)[None], concentrations(water)[None]                      # (1, sites, metals)
+    cs, cw = concentrations(soil)[None], concentrations(water)[None]  # (1, sites, metals)
     for g in GROUPS:
         over = {}
         for k, d in spec.groups.get(g, {}).items():
@@ -173,8 +188,10 @@ def simulate(spec: Spec, soil: pd.DataFrame, water: pd.DataFrame, draws: pd.Data
             else:
                 ba[:, 0, i] = base
         t = soil_terms(cs, prof, g, over, ba)
-        out[("soil", g)] = {"HI": sum(t[(pw, "nc")] for pw in PATHWAYS).sum(axis=-1),
-                            "TCR": sum(t[(pw, "c")] for pw in PATHWAYS).sum(axis=-1)}
+        out[("soil", g)] = {
+            "HI": sum(t[(pw, "nc")] for pw in PATHWAYS).sum(axis=-1),
+            "TCR": sum(t[(pw, "c")] for pw in PATHWAYS).sum(axis=-1),
+        }
         hq, cr = water_terms(cw, prof, g, over)
         out[("water", g)] = {"HI": hq.sum(axis=-1) * np.ones((n, 1)), "TCR": cr.sum(axis=-1) * np.ones((n, 1))}
     return out
@@ -214,6 +231,15 @@ def rank_sensitivity(sim: dict, draws: pd.DataFrame, soil: pd.DataFrame, water: 
                 rho = {c: float(stats.spearmanr(draws[c].to_numpy(), y).statistic) for c in inputs}
                 tot = sum(r * r for r in rho.values())
                 for c, r in rho.items():
-                    rows.append({"medium": med, "group": g, "site_id": sid, "output": out, "input": c,
-                                 "spearman_rho": r, "variance_share": r * r / tot if tot else np.nan})
+                    rows.append(
+                        {
+                            "medium": med,
+                            "group": g,
+                            "site_id": sid,
+                            "output": out,
+                            "input": c,
+                            "spearman_rho": r,
+                            "variance_share": r * r / tot if tot else np.nan,
+                        }
+                    )
     return pd.DataFrame(rows)

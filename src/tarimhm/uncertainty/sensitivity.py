@@ -9,6 +9,7 @@ Analytic facts the scenarios make visible (and tests check by hand): HI does not
 (AT = ED x 365 cancels it), a lifetime-averaged CR is proportional to ED, every dose is
 proportional to 1/BW, and a change of the soil ingestion rate moves HI by the ingestion share only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,24 +30,37 @@ __all__ = ["Scenario", "SCENARIOS", "modified", "run_scenarios", "audit_sensitiv
 class Scenario:
     name: str
     label: str
-    factors: dict = field(default_factory=dict)    # (group or "*", key) -> multiplier
-    values: dict = field(default_factory=dict)     # (group, key) -> new value
+    factors: dict = field(default_factory=dict)  # (group or "*", key) -> multiplier
+    values: dict = field(default_factory=dict)  # (group, key) -> new value
     bioaccessibility: dict = field(default_factory=dict)
 
 
 SCENARIOS = (
     Scenario("ingr_child_330", "child soil ingestion 200 -> 330 mg/d (Sect. 4.2.1)", values={("child", "IngR"): 330}),
-    Scenario("ingestion_minus_20", "soil and water ingestion rates -20 %", factors={("*", "IngR"): 0.8, ("*", "IRw"): 0.8}),
-    Scenario("ingestion_plus_20", "soil and water ingestion rates +20 %", factors={("*", "IngR"): 1.2, ("*", "IRw"): 1.2}),
+    Scenario(
+        "ingestion_minus_20", "soil and water ingestion rates -20 %", factors={("*", "IngR"): 0.8, ("*", "IRw"): 0.8}
+    ),
+    Scenario(
+        "ingestion_plus_20", "soil and water ingestion rates +20 %", factors={("*", "IngR"): 1.2, ("*", "IRw"): 1.2}
+    ),
     Scenario("bw_minus_20", "body weights -20 %", factors={("*", "BW"): 0.8}),
     Scenario("bw_plus_20", "body weights +20 %", factors={("*", "BW"): 1.2}),
     Scenario("ed_plus_20", "exposure durations +20 %", factors={("*", "ED"): 1.2}),
-    Scenario("bioaccessible_35", "oral bioaccessibility 35 % for Zn, Pb, Cd (Sect. 4.2.1)",
-             bioaccessibility={"Zn": 0.35, "Pb": 0.35, "Cd": 0.35}),
-    Scenario("bioaccessible_20", "oral bioaccessibility 20 % for Zn, Pb, Cd (Sect. 4.2.1)",
-             bioaccessibility={"Zn": 0.20, "Pb": 0.20, "Cd": 0.20}),
-    Scenario("bioaccessible_all_20", "oral bioaccessibility 20 % for all five metals (As and Cu included)",
-             bioaccessibility={m: 0.20 for m in METALS}),
+    Scenario(
+        "bioaccessible_35",
+        "oral bioaccessibility 35 % for Zn, Pb, Cd (Sect. 4.2.1)",
+        bioaccessibility={"Zn": 0.35, "Pb": 0.35, "Cd": 0.35},
+    ),
+    Scenario(
+        "bioaccessible_20",
+        "oral bioaccessibility 20 % for Zn, Pb, Cd (Sect. 4.2.1)",
+        bioaccessibility={"Zn": 0.20, "Pb": 0.20, "Cd": 0.20},
+    ),
+    Scenario(
+        "bioaccessible_all_20",
+        "oral bioaccessibility 20 % for all five metals (As and Cu included)",
+        bioaccessibility={m: 0.20 for m in METALS},
+    ),
 )
 
 
@@ -54,7 +68,7 @@ def modified(prof: Profile, sc: Scenario) -> Profile:
     """A validated copy of ``prof`` with the scenario's changes."""
     d = prof.model_dump()
     for (g, key), f in sc.factors.items():
-        for grp in (GROUPS if g == "*" else (g,)):
+        for grp in GROUPS if g == "*" else (g,):
             d["groups"][grp][key]["value"] *= f
     for (g, key), v in sc.values.items():
         d["groups"][g][key]["value"] = v
@@ -64,8 +78,7 @@ def modified(prof: Profile, sc: Scenario) -> Profile:
     return Profile.model_validate(d)
 
 
-def run_scenarios(prof: Profile, soil: pd.DataFrame, water: pd.DataFrame,
-                  scenarios=SCENARIOS) -> pd.DataFrame:
+def run_scenarios(prof: Profile, soil: pd.DataFrame, water: pd.DataFrame, scenarios=SCENARIOS) -> pd.DataFrame:
     """Per scenario, medium, site and group: HI and TCR under the base and the scenario, change in %."""
     base = hi_tcr(prof, soil, water)
     out = []
@@ -76,23 +89,49 @@ def run_scenarios(prof: Profile, soil: pd.DataFrame, water: pd.DataFrame,
             m["HI_change_pct"] = 100 * (m.HI_new / m.HI_base - 1)
             m["TCR_change_pct"] = np.where(m.TCR_base > 0, 100 * (m.TCR_new / m.TCR_base - 1), np.nan)
         out.append(m.assign(scenario=sc.name, label=sc.label, profile=prof.name))
-    cols = ["scenario", "label", "profile", "medium", "site_id", "group", "HI_base", "HI_new", "HI_change_pct",
-            "TCR_base", "TCR_new", "TCR_change_pct"]
+    cols = [
+        "scenario",
+        "label",
+        "profile",
+        "medium",
+        "site_id",
+        "group",
+        "HI_base",
+        "HI_new",
+        "HI_change_pct",
+        "TCR_base",
+        "TCR_new",
+        "TCR_change_pct",
+    ]
     return pd.concat(out, ignore_index=True)[cols]
 
 
 # reported quantity -> (scenario(s), medium, group, which changes, how the claim is read)
 CLAIMS = {
-    "hi_change_ingr330": (("ingr_child_330",), "soil", "child", ("HI",),
-                          "range over soil sites of the child HI change, IngR 200 -> 330 mg/d"),
-    "risk_change_lower_ingestion": (("ingestion_minus_20",), None, None, ("HI", "TCR"),
-                                    "range over media, sites and groups of the HI and TCR change at -20 % "
-                                    "ingestion rates (the perturbation Sect. 4.2.1 names)"),
-    "risk_change_longer_duration": (("ed_plus_20",), None, None, ("TCR",),
-                                    "range of the TCR change at +20 % ED"),
-    "risk_change_bioaccessible": (("bioaccessible_35", "bioaccessible_20"), "soil", None, ("HI", "TCR"),
-                                  "range over soil sites and groups of the HI and TCR change with Zn, Pb, Cd "
-                                  "20-35 % bioaccessible (the metals Sect. 4.2.1 names)"),
+    "hi_change_ingr330": (
+        ("ingr_child_330",),
+        "soil",
+        "child",
+        ("HI",),
+        "range over soil sites of the child HI change, IngR 200 -> 330 mg/d",
+    ),
+    "risk_change_lower_ingestion": (
+        ("ingestion_minus_20",),
+        None,
+        None,
+        ("HI", "TCR"),
+        "range over media, sites and groups of the HI and TCR change at -20 % "
+        "ingestion rates (the perturbation Sect. 4.2.1 names)",
+    ),
+    "risk_change_longer_duration": (("ed_plus_20",), None, None, ("TCR",), "range of the TCR change at +20 % ED"),
+    "risk_change_bioaccessible": (
+        ("bioaccessible_35", "bioaccessible_20"),
+        "soil",
+        None,
+        ("HI", "TCR"),
+        "range over soil sites and groups of the HI and TCR change with Zn, Pb, Cd "
+        "20-35 % bioaccessible (the metals Sect. 4.2.1 names)",
+    ),
 }
 
 
@@ -110,13 +149,19 @@ def _notes(runs: pd.DataFrame) -> dict[str, str]:
     lo, hi = _range(runs[runs.group == "child"], "ingr_child_330", "soil", "HI_change_pct")
     b_lo, b_hi = _range(runs, "bioaccessible_all_20", "soil", "HI_change_pct")
     return {
-        "hi_change_ingr330": (f"+65 % IngR moves HI by the ingestion share: ingestion is {lo / 0.65:.0f}-"
-                              f"{hi / 0.65:.0f} % of the child soil HI here; 38-45 % would need 58-69 %"),
-        "risk_change_longer_duration": ("HI does not depend on ED (AT = ED x 365 cancels it); a lifetime-averaged "
-                                        "CR is proportional to ED, so 10-25 % means ED +10-25 %, a change the "
-                                        "paper does not state"),
-        "risk_change_bioaccessible": (f"As dominates soil HI and TCR: with As and Cu also 20 % bioaccessible the "
-                                      f"HI change is {b_lo:.0f} to {b_hi:.0f} %"),
+        "hi_change_ingr330": (
+            f"+65 % IngR moves HI by the ingestion share: ingestion is {lo / 0.65:.0f}-"
+            f"{hi / 0.65:.0f} % of the child soil HI here; 38-45 % would need 58-69 %"
+        ),
+        "risk_change_longer_duration": (
+            "HI does not depend on ED (AT = ED x 365 cancels it); a lifetime-averaged "
+            "CR is proportional to ED, so 10-25 % means ED +10-25 %, a change the "
+            "paper does not state"
+        ),
+        "risk_change_bioaccessible": (
+            f"As dominates soil HI and TCR: with As and Cu also 20 % bioaccessible the "
+            f"HI change is {b_lo:.0f} to {b_hi:.0f} %"
+        ),
         "risk_change_lower_ingestion": "the 'lower local ingestion rates' are not given; -20 % is used",
     }
 
@@ -136,15 +181,38 @@ def audit_sensitivity(rep: Reported, runs: pd.DataFrame, status: str) -> pd.Data
             vd = _pp(r.value, v)
             if q == "risk_change_longer_duration":
                 vd = cannot("cannot be reproduced from what was published: the ED change behind it is not stated")
-            rows.append({"reported_id": r.id, "quantity": q, "stat": r.stat, "reported": r.value, "reproduced": v,
-                         "verdict": vd.text, "method": method, "note": notes[q], "data_status": status,
-                         "verdict_class": vd.cls, "basis": ""})
+            rows.append(
+                {
+                    "reported_id": r.id,
+                    "quantity": q,
+                    "stat": r.stat,
+                    "reported": r.value,
+                    "reproduced": v,
+                    "verdict": vd.text,
+                    "method": method,
+                    "note": notes[q],
+                    "data_status": status,
+                    "verdict_class": vd.cls,
+                    "basis": "",
+                }
+            )
     for r in rep.find(locator="Sect. 4.2.1", quantity="overestimation_factor"):
         lo, hi = (rep.value(locator="Sect. 4.2.1", quantity="bioaccessibility", stat=s) for s in ("max", "min"))
         v = 100 / lo if r.stat == "min" else 100 / hi
         vd = verdict(r.value, v)
-        rows.append({"reported_id": r.id, "quantity": r.quantity, "stat": r.stat, "reported": r.value,
-                     "reproduced": v, "verdict": vd.text, "method": "1 / bioaccessible fraction (20-35 %)",
-                     "note": "errata fig_ranges_bioaccess_factor", "data_status": "real",
-                     "verdict_class": vd.cls, "basis": ""})
+        rows.append(
+            {
+                "reported_id": r.id,
+                "quantity": r.quantity,
+                "stat": r.stat,
+                "reported": r.value,
+                "reproduced": v,
+                "verdict": vd.text,
+                "method": "1 / bioaccessible fraction (20-35 %)",
+                "note": "errata fig_ranges_bioaccess_factor",
+                "data_status": "real",
+                "verdict_class": vd.cls,
+                "basis": "",
+            }
+        )
     return pd.DataFrame(rows)

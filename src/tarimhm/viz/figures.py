@@ -5,6 +5,7 @@ outputs, draws, and returns a :class:`Drawn` (the figure, the files it read, the
 a note and the footer text). :func:`render_figure` stamps provenance, adds the footer and saves
 every format; ``tarimhm.entry.figure_main`` calls it for the thin scripts in ``analysis/``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,8 +24,18 @@ from .. import paths  # noqa: E402
 from ..config import Params, section_hash  # noqa: E402
 from ..provenance import Provenance, atomic_path, make_provenance, write_sidecar  # noqa: E402
 
-__all__ = ["Drawn", "render_figure", "use_style", "save_figure", "footer", "radar", "stacked_bars", "patch",
-           "METAL_COLORS", "PATHWAY_COLORS"]
+__all__ = [
+    "Drawn",
+    "render_figure",
+    "use_style",
+    "save_figure",
+    "footer",
+    "radar",
+    "stacked_bars",
+    "patch",
+    "METAL_COLORS",
+    "PATHWAY_COLORS",
+]
 
 # Okabe-Ito colour-blind-safe palette
 METAL_COLORS = {"As": "#D55E00", "Cd": "#0072B2", "Pb": "#009E73", "Cu": "#E69F00", "Zn": "#CC79A7"}
@@ -33,12 +44,25 @@ SITE_CMAP = "tab10"
 
 
 def use_style() -> None:
-    plt.rcParams.update({
-        "font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
-        "legend.fontsize": 7, "xtick.labelsize": 7, "ytick.labelsize": 7, "axes.linewidth": 0.6,
-        "lines.linewidth": 1.0, "savefig.bbox": "tight", "savefig.pad_inches": 0.05,
-        "pdf.fonttype": 42, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False,
-    })
+    plt.rcParams.update(
+        {
+            "font.family": "DejaVu Sans",
+            "font.size": 8,
+            "axes.titlesize": 9,
+            "axes.labelsize": 8,
+            "legend.fontsize": 7,
+            "xtick.labelsize": 7,
+            "ytick.labelsize": 7,
+            "axes.linewidth": 0.6,
+            "lines.linewidth": 1.0,
+            "savefig.bbox": "tight",
+            "savefig.pad_inches": 0.05,
+            "pdf.fonttype": 42,
+            "svg.fonttype": "none",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
 
 
 def footer(fig, prov: Provenance, extra: str = "") -> None:
@@ -57,9 +81,14 @@ def save_figure(fig, name: str, prov: Provenance, formats=("pdf", "png"), dpi: i
     for fmt in formats:
         path = paths.figure_file(name, fmt)
         if fmt == "pdf":
-            meta = {"Title": name, "Creator": "tarim-hm " + prov.tarimhm_version, "Subject": flat["tarimhm_data_status"],
-                    "Keywords": "; ".join(f"{k}={v}" for k, v in flat.items() if k != "tarimhm_inputs"),
-                    "CreationDate": None, "ModDate": None}
+            meta = {
+                "Title": name,
+                "Creator": "tarim-hm " + prov.tarimhm_version,
+                "Subject": flat["tarimhm_data_status"],
+                "Keywords": "; ".join(f"{k}={v}" for k, v in flat.items() if k != "tarimhm_inputs"),
+                "CreationDate": None,
+                "ModDate": None,
+            }
         elif fmt == "png":
             meta = {"Title": name, "Software": "tarim-hm " + prov.tarimhm_version, **flat}
         else:
@@ -72,8 +101,7 @@ def save_figure(fig, name: str, prov: Provenance, formats=("pdf", "png"), dpi: i
     return out
 
 
-def radar(ax, categories, series: dict, log: bool = False, colors=None, fill_alpha=0.08, ref=None,
-          ref_label=None):
+def radar(ax, categories, series: dict, log: bool = False, colors=None, fill_alpha=0.08, ref=None, ref_label=None):
     """Radar chart on a polar axis: one polygon per entry of ``series`` (name -> values per category).
 
     ``log`` draws log10 of the values (risk values span orders of magnitude); ``ref`` draws a
@@ -110,8 +138,16 @@ def stacked_bars(ax, df, colors: dict, ylabel: str = "", pct: bool = False):
     bottom = np.zeros(len(data))
     x = np.arange(len(data))
     for col in data.columns:
-        ax.bar(x, data[col].to_numpy(), bottom=bottom, color=colors.get(col, "#999999"), width=0.75,
-               label=col, edgecolor="white", linewidth=0.3)
+        ax.bar(
+            x,
+            data[col].to_numpy(),
+            bottom=bottom,
+            color=colors.get(col, "#999999"),
+            width=0.75,
+            label=col,
+            edgecolor="white",
+            linewidth=0.3,
+        )
         bottom += data[col].to_numpy()
     ax.set_xticks(x)
     ax.set_xticklabels(data.index, rotation=0)
@@ -134,19 +170,19 @@ def patch(geom, **kw) -> PathPatch:
 @dataclass
 class Drawn:
     """What a draw function returns: the figure and what :func:`render_figure` needs to stamp it."""
+
     fig: object
     inputs: list[Path]
     data_status: str
     note: str
     footer: str
-    sections: tuple[str, ...] = field(default=())   # parameter sections the drawing read besides ``figures``
+    sections: tuple[str, ...] = field(default=())  # parameter sections the drawing read besides ``figures``
 
 
 def render_figure(draw: Callable[[Params], Drawn], name: str, params: Params, script: Path) -> list[Path]:
     """Draw one figure from saved outputs, stamp provenance, add the footer and write every format."""
     use_style()
     d = draw(params)
-    prov = make_provenance(script, section_hash(params, "figures", *d.sections), d.inputs, d.data_status,
-                           note=d.note)
+    prov = make_provenance(script, section_hash(params, "figures", *d.sections), d.inputs, d.data_status, note=d.note)
     footer(d.fig, prov, d.footer)
     return save_figure(d.fig, name, prov, params.figures.formats, params.figures.dpi)

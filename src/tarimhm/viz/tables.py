@@ -4,6 +4,7 @@ Every table of the package is a *table function* in its domain's ``tables.py``: 
 and returns a :class:`Tabled` (the frame, a LaTeX builder, the files it read and their data status).
 :func:`render_table` writes ``paper/tables/<name>.{csv,tex}`` with provenance.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,12 +32,18 @@ class Tabled:
     sections: tuple[str, ...] = field(default=())
 
 
-def render_table(table: Callable[[Params, Reported], Tabled], name: str, params: Params, rep: Reported,
-                 script: Path) -> list[Path]:
+def render_table(
+    table: Callable[[Params, Reported], Tabled], name: str, params: Params, rep: Reported, script: Path
+) -> list[Path]:
     """Build one table from saved outputs and write its CSV and LaTeX with provenance."""
     t = table(params, rep)
-    prov = make_provenance(script, section_hash(params, *t.sections) if t.sections else params_hash({}), t.inputs,
-                           t.data_status, note=t.note)
+    prov = make_provenance(
+        script,
+        section_hash(params, *t.sections) if t.sections else params_hash({}),
+        t.inputs,
+        t.data_status,
+        note=t.note,
+    )
     csv = write_table(t.frame, paths.table_file(name, ".csv"), prov, float_format=t.float_format)
     tex = atomic_write_text(paths.table_file(name, ".tex"), t.latex(prov))
     return [csv, tex]
@@ -44,7 +51,10 @@ def render_table(table: Callable[[Params, Reported], Tabled], name: str, params:
 
 def md_table(header: list[str], rows: list[list]) -> list[str]:
     """Lines of a Markdown table; ``|`` and newlines inside cells are escaped."""
+
     def esc(s) -> str:
         return str(s).replace("|", "\\|").replace("\n", " ")
+
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
-        "| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+        "| " + " | ".join(esc(c) for c in r) + " |" for r in rows
+    ]
