@@ -9,25 +9,24 @@ Paper:   every table and in-text number (the oracle of the audit).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
 
 import tarimhm
 from tarimhm import paths
+from tarimhm.entry import argument_parser, guard
 from tarimhm.provenance import make_provenance, write_table
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None, help="parameter file (default analysis/params.yaml)")
+    ap = argument_parser(__doc__)
     args = ap.parse_args(argv)
-    params = tarimhm.config.load(args.params)
+    tarimhm.config.load(args.params)  # validated: a broken parameter file stops the pipeline here
     rep = tarimhm.reported.load()
     prov = make_provenance(
         Path(__file__),
-        tarimhm.config.params_hash(params),
+        tarimhm.config.params_hash({}),  # reads no parameter section (it only validates the file)
         [paths.REPORTED],
         "real",
         note="numbers as printed in the paper",
@@ -49,4 +48,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

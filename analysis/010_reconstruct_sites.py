@@ -13,17 +13,16 @@ Paper:   Supplementary Tables S1/S2 (not public), constrained by Sect. 3.1, 3.3,
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import tarimhm
+from tarimhm.entry import argument_parser, guard
 from tarimhm.sites.stage import run_reconstruction
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None, help="parameter file (default analysis/params.yaml)")
+    ap = argument_parser(__doc__)
     args = ap.parse_args(argv)
     params = tarimhm.config.load(args.params)
     summary = run_reconstruction(params, tarimhm.reported.load(), Path(__file__))
@@ -36,4 +35,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

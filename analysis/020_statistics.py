@@ -7,16 +7,15 @@ Paper:   Sect. 2.3.3, 3.1, 3.3 (Tables 7-8, Figs 5 and 8 read these outputs).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import tarimhm
+from tarimhm.entry import argument_parser, guard
 from tarimhm.stats.stage import run_statistics
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
+    ap = argument_parser(__doc__)
     args = ap.parse_args(argv)
     a = run_statistics(tarimhm.config.load(args.params), tarimhm.reported.load(), Path(__file__))
     ind = a[a.basis == "independent of the fit"]
@@ -27,4 +26,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

@@ -7,16 +7,15 @@ Paper:   Sect. 3.4.2 (HI and CR ranges per metal and group), Sect. 3.4.1 (Igeo r
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import tarimhm
+from tarimhm.entry import argument_parser, guard
 from tarimhm.risk.stage import run_calibration
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
+    ap = argument_parser(__doc__)
     args = ap.parse_args(argv)
     df = run_calibration(tarimhm.config.load(args.params), tarimhm.reported.load(), Path(__file__))
     best = df.iloc[0]
@@ -24,4 +23,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

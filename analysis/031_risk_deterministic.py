@@ -11,16 +11,15 @@ Paper:   Sect. 2.3.2, 3.4 (Figs 9-15), Eqs 5-14.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import tarimhm
+from tarimhm.entry import argument_parser, guard
 from tarimhm.risk.stage import run_risk
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
+    ap = argument_parser(__doc__)
     ap.add_argument("--profile", default="paper_as_stated", help="profile name or YAML path")
     args = ap.parse_args(argv)
     out = run_risk(tarimhm.config.load(args.params), tarimhm.reported.load(), args.profile, Path(__file__))
@@ -28,4 +27,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

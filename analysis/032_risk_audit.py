@@ -11,16 +11,15 @@ Paper:   Sect. 3.4, 4.2, 4.2.1.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import tarimhm
+from tarimhm.entry import argument_parser, guard
 from tarimhm.risk.stage import run_audit
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
+    ap = argument_parser(__doc__)
     args = ap.parse_args(argv)
     audit = run_audit(tarimhm.config.load(args.params), tarimhm.reported.load(), Path(__file__))
     for p, sub in audit.groupby("profile"):
@@ -28,4 +27,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

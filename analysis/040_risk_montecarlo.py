@@ -7,16 +7,20 @@ Outputs: data_derived/uncertainty/{sensitivity,mc_summary,mc_rank}.csv, montecar
          paper/audit/sensitivity.csv (Sect. 4.2.1 claims)
 """
 
-import argparse
 from pathlib import Path
 
 import tarimhm.config
 import tarimhm.reported
+from tarimhm.entry import argument_parser, guard
 from tarimhm.uncertainty.stage import run_montecarlo
 
-if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None, help="parameter file (default analysis/params.yaml)")
-    args = ap.parse_args()
+
+def main(argv=None) -> None:
+    ap = argument_parser(__doc__)
+    args = ap.parse_args(argv)
     for f in run_montecarlo(tarimhm.config.load(args.params), tarimhm.reported.load(), Path(__file__)).values():
         print(f)
+
+
+if __name__ == "__main__":
+    guard(main)

@@ -9,20 +9,19 @@ Paper:   Sect. 2.3.1 (1)-(2).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import tarimhm
+from tarimhm.entry import argument_parser, guard
 from tarimhm.imagery.stage import run_imagery
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
+    ap = argument_parser(__doc__)
     args = ap.parse_args(argv)
     t = run_imagery(tarimhm.config.load(args.params), Path(__file__))
     print(f"training table: {len(t)} sites; data status {sorted(set(t.data_status))}")
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

@@ -9,20 +9,19 @@ Paper:   Sect. 2.3.1 (3), 3.2.1; Table 2, Table 4, Fig. 4.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import tarimhm
+from tarimhm.entry import argument_parser, guard
 from tarimhm.rf.stage import run_rf
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
+    ap = argument_parser(__doc__)
     args = ap.parse_args(argv)
     m = run_rf(tarimhm.config.load(args.params), tarimhm.reported.load(), Path(__file__))
     print(m[["medium", "metal", "MAE", "RMSE", "R2", "degenerate", "n_fits", "n_fits_naive"]].to_string(index=False))
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

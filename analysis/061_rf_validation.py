@@ -7,16 +7,15 @@ Paper:   Sect. 3.2.1, 4.1.1 (the paper's own overfitting caveats).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import tarimhm
+from tarimhm.entry import argument_parser, guard
 from tarimhm.rf.stage import run_validation
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
+    ap = argument_parser(__doc__)
     args = ap.parse_args(argv)
     v = run_validation(tarimhm.config.load(args.params), Path(__file__))
     print(
@@ -25,4 +24,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

@@ -15,18 +15,17 @@ be visible to the workers). An interrupted run resumes: finished tiles are not r
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import tarimhm
 from tarimhm import paths
+from tarimhm.entry import argument_parser, guard
 from tarimhm.maps.stage import run_maps
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None)
+    ap = argument_parser(__doc__)
     ap.add_argument(
         "--scheduler",
         default=None,
@@ -48,4 +47,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    guard(main)

@@ -5,16 +5,20 @@ Inputs:  paper/audit/{statistics,risk,rf,maps_soil,maps_water,exposure,sensitivi
 Outputs: paper/REPORT.md, paper/audit/numbers.csv, paper/audit/elements.csv
 """
 
-import argparse
 from pathlib import Path
 
 import tarimhm.config
 import tarimhm.reported
+from tarimhm.entry import argument_parser, guard
 from tarimhm.report import render_report
 
-if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--params", default=None, help="parameter file (default analysis/params.yaml)")
-    args = ap.parse_args()
+
+def main(argv=None) -> None:
+    ap = argument_parser(__doc__)
+    args = ap.parse_args(argv)
     for f in render_report(tarimhm.config.load(args.params), tarimhm.reported.load(), Path(__file__)):
         print(f)
+
+
+if __name__ == "__main__":
+    guard(main)

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 
 from . import config, reported
-from ._errors import TarimHMError
+from .entry import guard
 
 DEFAULT_PROFILE = "paper_as_stated"
 
@@ -64,6 +64,7 @@ def _verify(args) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="tarimhm", description="tarim-hm reproducibility package")
+    ap.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("risk", help="HI and TCR per site and group under a profile, compared with a base profile")
     r.add_argument("--profile", required=True, help="profile name (analysis/profiles) or YAML path")
@@ -82,11 +83,17 @@ def main(argv=None) -> int:
     v.add_argument("archive")
     v.set_defaults(func=_verify)
     args = ap.parse_args(argv)
+    rc = 0
+
+    def run() -> None:
+        nonlocal rc
+        rc = args.func(args)
+
     try:
-        return args.func(args)
-    except TarimHMError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        guard(run, ["--debug"] if args.debug else [])  # one "error: ..." line per problem, no traceback
+    except SystemExit:
         return 2
+    return rc
 
 
 if __name__ == "__main__":

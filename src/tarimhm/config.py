@@ -129,17 +129,71 @@ class Params(_Strict):
     uncertainty: UncertaintyParams
 
 
+MAX_ALIASES = 100
+"""Aliases a YAML file may use (an alias bomb expands exponentially; no parameter file needs many)."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys and bounds the number of aliases.
+
+    PyYAML keeps the last of two equal keys without a word; a second ``BW: 1`` in a profile would
+    silently change every dose, so a duplicate is an error naming both lines.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"more than {MAX_ALIASES} aliases (a YAML alias bomb?); write the values out", mark
+                )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first on line {seen[key] + 1}); keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(path: Path) -> dict:
-    """Read a YAML mapping with errors that name the file and the line."""
+    """Read a YAML mapping with errors that name the file and the line.
+
+    Refused with a :class:`ConfigError`: a missing path, a folder, bytes that are not UTF-8, invalid
+    YAML, duplicate keys, more than :data:`MAX_ALIASES` aliases, and anything but a mapping at the top.
+    """
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: file not found; create it or pass an existing file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is a folder, not a YAML file; pass a file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        if isinstance(exc, yaml.constructor.ConstructorError):  # duplicate keys, too many aliases
+            raise ConfigError(f"{path}: line {mark.line + 1}: {exc.problem}") from None
         raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}; fix the syntax") from None
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty; expected a mapping of keys at the top level")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
     return data

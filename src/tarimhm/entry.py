@@ -8,24 +8,61 @@ A figure script names its draw function and this module knows no figure by name:
 
 The output name is the script's name without its number (``110_fig10_hi_radar.py`` ->
 ``figures/fig10_hi_radar.*``).
+
+Every script runs under :func:`guard`: an error of the package (bad parameters, a malformed table,
+a missing input) or of the operating system (a folder or unreadable file named as input) ends the
+run with one line per problem, ``error: <file>: <field>: <problem>; <what is allowed>``, on stderr
+and exit status 1, no traceback; ``--debug`` (or ``TARIMHM_DEBUG=1``) shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from . import config, reported
+from ._errors import TarimHMError
 
-__all__ = ["parse_params", "output_name", "figure_main", "table_main"]
+__all__ = ["argument_parser", "guard", "parse_params", "output_name", "figure_main", "table_main"]
+
+
+def argument_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The parser every script starts from: ``--params FILE`` and ``--debug``; the first docstring line as help."""
+    ap = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0] if doc else None)
+    ap.add_argument("--params", default=None, help="parameter file (default analysis/params.yaml)")
+    ap.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    return ap
+
+
+def guard(main: Callable[[], object], argv: list[str] | None = None) -> None:
+    """Run a script's ``main``; a package or OS error becomes ``error: ...`` lines and exit status 1."""
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv or os.environ.get("TARIMHM_DEBUG", "") not in ("", "0")
+    try:
+        main()
+    except BrokenPipeError:  # the reader of our output went away (`... | head`): nothing to report
+        raise SystemExit(1) from None
+    except (TarimHMError, OSError) as exc:
+        if debug:
+            raise
+        text = str(exc) if isinstance(exc, TarimHMError) else _os_message(exc)
+        for line in text.splitlines() or [type(exc).__name__]:
+            print(f"error: {line}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _os_message(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "(no file)"
+    return f"{where}: {exc.strerror or exc}; check that the path names an existing, readable file"
 
 
 def parse_params(doc: str, argv=None, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None):
     """(validated params, parsed arguments) of a script's command line (``--params FILE`` and extras)."""
-    ap = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0] if doc else None)
-    ap.add_argument("--params", default=None, help="parameter file (default analysis/params.yaml)")
+    ap = argument_parser(doc)
     if add_arguments:
         add_arguments(ap)
     args = ap.parse_args(argv)
@@ -43,17 +80,25 @@ def output_name(script: str | Path) -> str:
 
 def figure_main(draw, script: str, doc: str = "", argv=None) -> None:
     """Render one figure with ``draw`` (from a domain's ``figures.py``) and print the written files."""
-    from .viz.figures import render_figure
 
-    params, _ = parse_params(doc, argv)
-    for f in render_figure(draw, output_name(script), params, Path(script)):
-        print(f)
+    def main() -> None:
+        from .viz.figures import render_figure
+
+        params, _ = parse_params(doc, argv)
+        for f in render_figure(draw, output_name(script), params, Path(script)):
+            print(f)
+
+    guard(main, argv)
 
 
 def table_main(table, script: str, doc: str = "", argv=None) -> None:
     """Build one table with ``table`` (from a domain's ``tables.py``) and print the written files."""
-    from .viz.tables import render_table
 
-    params, _ = parse_params(doc, argv)
-    for f in render_table(table, output_name(script), params, reported.load(), Path(script)):
-        print(f)
+    def main() -> None:
+        from .viz.tables import render_table
+
+        params, _ = parse_params(doc, argv)
+        for f in render_table(table, output_name(script), params, reported.load(), Path(script)):
+            print(f)
+
+    guard(main, argv)

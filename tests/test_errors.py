@@ -1,0 +1,88 @@
+"""Bad input gets one clear line: file, field, what is allowed; no traceback unless --debug; exit non-zero."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tarimhm import config, paths
+from tarimhm._errors import ConfigError
+
+# "billion laughs": 11 levels of 10 aliases each would expand to 10^11 items
+BOMB = "a: &a [1, 2]\n" + "".join(
+    f"{k}: &{k} [{', '.join(['*' + p] * 10)}]\n" for p, k in zip("abcdefghijk", "bcdefghijkl")
+)
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("a: 1\nb:\n  x: 1\n  x: 2\n", r"t\.yaml: line 4: duplicate key 'x' \(first on line 3\); keep one"),
+        ("figures:\n  dpi: 300\nfigures:\n  dpi: 100\n", r"line 3: duplicate key 'figures' \(first on line 1\)"),
+        (BOMB, r"line \d+: more than 100 aliases \(a YAML alias bomb\?\); write the values out"),
+        ("", r"t\.yaml: the file is empty; expected a mapping"),
+        (b"a: \xff\xfe\n", r"t\.yaml: not UTF-8 text \(byte 3\); save the file as UTF-8"),
+        ("- 1\n- 2\n", r"expected a mapping of keys at the top level, got list"),
+        ("a: [1, 2\n", r"not valid YAML \(line 2, column 1\)"),
+    ],
+)
+def test_yaml_refusals_name_file_and_line(tmp_path, content, message):
+    f = tmp_path / "t.yaml"
+    (f.write_bytes if isinstance(content, bytes) else f.write_text)(content)
+    with pytest.raises(ConfigError, match=message):
+        config.load_yaml(f)
+
+
+def test_yaml_folder_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match=r": is a folder, not a YAML file; pass a file"):
+        config.load_yaml(tmp_path)
+    with pytest.raises(ConfigError, match=r"nope\.yaml: file not found"):
+        config.load_yaml(tmp_path / "nope.yaml")
+
+
+def test_duplicate_key_in_a_profile_is_refused(tmp_path):
+    """A second `BW: 1` in a profile would silently multiply child doses; it is an error."""
+    from tarimhm.risk.profiles import load_profile
+
+    text = (paths.PROFILES / "usepa_default.yaml").read_text(encoding="utf-8")
+    f = tmp_path / "twice.yaml"
+    f.write_text(text + "\ntitle: again\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"twice\.yaml: line \d+: duplicate key 'title'"):
+        load_profile(f)
+
+
+def _run(args, env_extra=None, tmp_path=None):
+    env = {**os.environ, **(env_extra or {})}
+    env.pop("TARIMHM_DEBUG", None)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=paths.ROOT)
+
+
+def test_stage_script_prints_one_error_line_and_no_traceback(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("figures:\n  dpi: 300\n  dpi: 100\n")
+    out = _run([str(paths.ANALYSIS / "020_statistics.py"), "--params", str(bad)])
+    assert out.returncode == 1
+    assert out.stderr.splitlines() == [f"error: {bad}: line 3: duplicate key 'dpi' (first on line 2); keep one"]
+    debug = _run([str(paths.ANALYSIS / "020_statistics.py"), "--params", str(bad), "--debug"])
+    assert debug.returncode != 0 and "Traceback (most recent call last)" in debug.stderr
+
+
+def test_figure_without_its_inputs_names_the_make_target_and_writes_nothing(tmp_path):
+    env = {"TARIMHM_OUTPUT": str(tmp_path)}
+    out = _run([str(paths.ANALYSIS / "110_fig10_hi_radar.py"), "--params", str(paths.PARAMS)], env)
+    assert out.returncode == 1
+    [line] = out.stderr.splitlines()
+    assert line.startswith(f"error: {tmp_path}/data_derived/risk/paper_reproducing/site_summary.csv: missing;")
+    assert line.endswith("run `make risk PROFILE=paper_reproducing` first")
+    assert not (tmp_path / "figures").exists() or not list((tmp_path / "figures").iterdir())
+
+
+def test_cli_error_is_one_line(tmp_path):
+    out = _run(["-m", "tarimhm.cli", "risk", "--profile", str(tmp_path / "none.yaml")])
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        f"error: {tmp_path / 'none.yaml'}: file not found; create it or pass an existing file"
+    ]
