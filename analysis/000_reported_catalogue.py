@@ -1,4 +1,4 @@
-"""Stage 00 - validate paper/reported.yaml and flatten it for reviewers.
+"""Stage 000 - validate paper/reported.yaml and flatten it for reviewers.
 
 Inputs:  paper/reported.yaml
 Outputs: data_derived/reported/reported.csv      one row per reported number (id, locator, value, unit ...)

@@ -1,6 +1,6 @@
 """figU1 - Monte Carlo HI and TCR per site (box p25-p75, whiskers p5-p95) beside the deterministic value.
 
-Inputs:  data_derived/uncertainty/mc_summary.csv, mc_rank.csv (stages 040-041)
+Inputs:  data_derived/uncertainty/mc_summary.csv, mc_rank.csv (stage 040)
 Outputs: figures/figU1_risk_montecarlo.pdf (and .png)
 """
 

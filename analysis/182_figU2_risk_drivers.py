@@ -1,6 +1,6 @@
 """figU2 - which exposure factors drive the HI and TCR spread (share of summed squared Spearman correlations).
 
-Inputs:  data_derived/uncertainty/mc_summary.csv, mc_rank.csv (stages 040-041)
+Inputs:  data_derived/uncertainty/mc_summary.csv, mc_rank.csv (stage 040)
 Outputs: figures/figU2_risk_drivers.pdf (and .png)
 """
 

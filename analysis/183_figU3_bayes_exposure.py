@@ -1,6 +1,6 @@
 """figU3 - exposure factors consistent with the paper's own soil HI/CR: prior (Table 9 spans) vs posterior (PyMC).
 
-Inputs:  data_derived/uncertainty/bayes_posterior.nc, bayes_endpoints.csv (stages 040-041)
+Inputs:  data_derived/uncertainty/bayes_posterior.nc, bayes_endpoints.csv (stage 041)
 Outputs: figures/figU3_bayes_exposure.pdf (and .png)
 """
 

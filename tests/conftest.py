@@ -47,7 +47,7 @@ def derived(tmp_path, monkeypatch):
 
 
 def run_reconstruction_into(params, rep, out: Path):
-    """Run stage 01 with outputs redirected to ``out``; returns (summary, sites folder)."""
+    """Run stage 010 with outputs redirected to ``out``; returns (summary, sites folder)."""
     from tarimhm import paths
     from tarimhm.sites.stage import run_reconstruction
 

@@ -57,7 +57,7 @@ def test_export_roundtrip_bit_identical(tmp_path):
 
 
 def test_rf_stage_table4_fig4(use_sites, tiny, rep):
-    """Stages 07-09 on the tiny configuration, then Tables 4-6, Figs 4, 6, 7 from their saved outputs."""
+    """Stages 050-070 on the tiny configuration, then Tables 4-6, Figs 4, 6, 7 from their saved outputs."""
     from PIL import Image
 
     from tarimhm import paths
@@ -98,7 +98,7 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     v = run_validation(tiny, paths.ROOT / "analysis" / "061_rf_validation.py", progress=False)
     assert len(v) == 10 and v.null_p_value.between(0.25, 1).all()  # 3 permutations: p >= 1/4
     assert (paths.AUDIT / "rf_validation.md").read_text().startswith("# RF validation at a glance")
-    # stage 09 on the same outputs: basin maps, Tables 5-6, Figs 6-7 and companions
+    # stage 070 on the same outputs: basin maps, Tables 5-6, Figs 6-7 and companions
     import rasterio
 
     from tarimhm.maps import figures as mapfigs

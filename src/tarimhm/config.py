@@ -270,7 +270,7 @@ def main(argv=None) -> int:
         print("usage: python -m tarimhm.config stamps [PARAMS] [FOLDER]", file=sys.stderr)
         return 2
     params_path = Path(args[1]) if len(args) > 1 else paths.PARAMS
-    folder = Path(args[2]) if len(args) > 2 else paths.DATA_DERIVED / ".params"
+    folder = Path(args[2]) if len(args) > 2 else paths.params_stamps()
     try:
         changed = write_stamps(load(params_path), folder)
     except ConfigError as exc:

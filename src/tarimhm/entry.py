@@ -60,12 +60,9 @@ def _os_message(exc: OSError) -> str:
     return f"{where}: {exc.strerror or exc}; check that the path names an existing, readable file"
 
 
-def parse_params(doc: str, argv=None, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None):
-    """(validated params, parsed arguments) of a script's command line (``--params FILE`` and extras)."""
-    ap = argument_parser(doc)
-    if add_arguments:
-        add_arguments(ap)
-    args = ap.parse_args(argv)
+def parse_params(doc: str, argv=None):
+    """(validated params, parsed arguments) of a figure or table script's command line."""
+    args = argument_parser(doc).parse_args(argv)
     return config.load(args.params), args
 
 

@@ -62,7 +62,7 @@ __all__ = [name for name in dir() if name.isupper() and not name.startswith("_")
     "audit_file",
     "table_file",
     "figure_file",
-    "params_stamp",
+    "params_stamps",
     "output",
 ]
 
@@ -177,9 +177,9 @@ def figure_file(name: str, fmt: str) -> Path:
     return FIGURES / f"{name}.{fmt}"
 
 
-def params_stamp(section: str) -> Path:
-    """Per-section parameter stamp that Make rules depend on (rewritten only when the section changes)."""
-    return DATA_DERIVED / ".params" / f"{section}.json"
+def params_stamps() -> Path:
+    """Folder of the per-section parameter stamps Make rules depend on (``<section>.json``)."""
+    return DATA_DERIVED / ".params"
 
 
 def output(rel: str) -> Path:

@@ -1,7 +1,8 @@
 """Provenance stamps and atomic writes for every derived file and figure.
 
 A stamp records the git commit (and whether the tree was dirty), the script, the hash of
-the validated parameters, SHA-256 of every input file, the creation time and the data
+the parameter sections the script reads (``config.section_hash``; the parameter file itself is
+not an input), SHA-256 of every input file, the creation time and the data
 status (``real`` / ``reconstructed`` / ``surrogate``). It is written as a JSON sidecar
 ``<file>.provenance.json`` next to every output and, where the format allows, embedded
 (PNG text chunks, PDF info dictionary, JSON ``_provenance`` key; GeoTIFF tags and NetCDF

@@ -22,7 +22,7 @@ from ._errors import ReportedError, format_pydantic
 from .config import load_yaml
 from .domain import METALS
 
-__all__ = ["Record", "Reported", "load", "backgrounds", "standards"]
+__all__ = ["Record", "Reported", "load", "backgrounds", "standards", "igeo_factor"]
 
 _METAL_OK = re.compile(r"^(As|Cd|Pb|Cu|Zn|all)(-(As|Cd|Pb|Cu|Zn))?$")
 Medium = Literal["soil", "water", "none"]
@@ -279,3 +279,8 @@ def standards(rep: Reported) -> dict[str, dict[str, float]]:
     return {
         c: {m: rep.value(locator="Table 1", quantity=f"standard_{c}", metal=m) for m in METALS} for c in ("III", "V")
     }
+
+
+def igeo_factor(rep: Reported) -> float:
+    """The constant k of Eq. 13 (Igeo = log2(C / (k B)); Sect. 2.3.2 prints 1.5)."""
+    return rep.value(locator="Sect. 2.3.2", quantity="igeo_factor")

@@ -36,7 +36,7 @@ def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataF
         prov = make_provenance(
             script,
             phash,
-            [paths.PARAMS, *geo_in],
+            geo_in,
             "real",
             note=f"Sentinel-2 L2A median composite of {len(items)} scenes from {ip.stac_endpoint}",
         )
@@ -46,7 +46,7 @@ def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataF
         prov = make_provenance(
             script,
             phash,
-            [paths.PARAMS, *geo_in],
+            geo_in,
             "surrogate",
             note=f"surrogate Sentinel-2 mosaic at {ip.resolution_m:g} m (not imagery)",
         )
@@ -55,7 +55,7 @@ def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataF
     mprov = make_provenance(
         script,
         phash,
-        [paths.PARAMS, *geo_in],
+        geo_in,
         "real",
         note="masks from real geography (basin, Natural Earth lakes/rivers, DEM snow line)",
     )

@@ -1,6 +1,6 @@
 """Map audit: Tables 5-6 (share of mapped area per concentration class) and the map numbers of the text.
 
-Shares are computed from the per-tile counts of stage 09 (``<medium>_summary.json``): class i
+Shares are computed from the per-tile counts of stage 070 (``<medium>_summary.json``): class i
 holds the post-processed means in (upper_{i-1}, upper_i] with the paper's printed upper bounds
 (class 1 takes everything up to its upper bound; the printed lower bound 0.001 is the map
 minimum), as % of the mapped area (target surface minus pixels removed above the training P99).

@@ -38,7 +38,7 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
     prov = make_provenance(
         script,
         section_hash(params, "rf"),
-        [tt_path, paths.REPORTED, paths.PARAMS],
+        [tt_path, paths.REPORTED],
         status,
         note="RF inversion on the paper's Table 2 splits",
     )

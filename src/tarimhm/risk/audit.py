@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..audit import differs, not_audited, reproduced, share_verdict, verdict
 from ..domain import METALS, WATER_CARCINOGENS
-from ..reported import Reported, backgrounds, standards
+from ..reported import Reported, backgrounds, igeo_factor, standards
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
 from .profiles import Profile, load_profile
 
@@ -147,7 +147,7 @@ def audit_profile(
         v = float(100 * (ws.loc[ws.group == r.group, f"CR_{r.metal}"] > 1e-4).mean())
         rows.append(_row(r, name, v, f"% of river sites with {r.metal} CR > 1e-4", len(water)))
     # indices (profile-independent)
-    ig = soil_indices(soil, backgrounds(rep), rep.value(locator="Sect. 2.3.2", quantity="igeo_factor"))
+    ig = soil_indices(soil, backgrounds(rep), igeo_factor(rep))
     for r in rep.find(locator="Sect. 3.4.1 ¶2", quantity="igeo"):
         if r.site:
             v = float(ig.loc[ig.site_id == r.site, r.metal].iloc[0])

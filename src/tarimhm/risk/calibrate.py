@@ -26,7 +26,7 @@ import pandas as pd
 from .. import paths
 from ..config import load_yaml
 from ..domain import METALS
-from ..reported import Reported
+from ..reported import Reported, igeo_factor
 from .assess import soil_risk
 from .indices import igeo_inverse
 from .profiles import Profile, merge, resolve
@@ -56,7 +56,7 @@ def soil_endpoints(rep: Reported) -> pd.DataFrame:
 
 def extreme_sites(rep: Reported) -> pd.DataFrame:
     """Two pseudo-sites holding every metal's minimum and maximum from the reported Igeo range."""
-    k = rep.value(locator="Sect. 2.3.2", quantity="igeo_factor")
+    k = igeo_factor(rep)
     rows = {}
     for stat in ("min", "max"):
         rows[stat] = {

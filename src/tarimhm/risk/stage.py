@@ -11,7 +11,7 @@ from .. import paths
 from ..audit import write_audit
 from ..config import Params, params_hash, section_hash
 from ..provenance import atomic_write_text, make_provenance, write_json, write_table
-from ..reported import Reported, backgrounds, standards
+from ..reported import Reported, backgrounds, igeo_factor, standards
 from ..sitetable import data_status, load_sites, site_table_source
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
 from .audit import CALIBRATED, TABLE9_COLUMNS, audit_profile, exposure_audit, table9, water_checks
@@ -22,7 +22,7 @@ __all__ = ["RiskResult", "compute", "run_risk", "run_calibration", "run_audit", 
 
 
 def _inputs(prof_path: Path) -> list[Path]:
-    return [paths.REPORTED, paths.PARAMS, prof_path, *(site_table_source(m) for m in ("soil", "water"))]
+    return [paths.REPORTED, prof_path, *(site_table_source(m) for m in ("soil", "water"))]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def compute(prof: Profile, rep: Reported, hpi_form: str) -> RiskResult:
     soil, water = load_sites("soil"), load_sites("water")
     sl, wl = soil_risk(soil, prof), water_risk(water, prof)
     summary = pd.concat([site_summary(sl), site_summary(wl)], ignore_index=True)
-    ig = soil_indices(soil, backgrounds(rep), rep.value(locator="Sect. 2.3.2", quantity="igeo_factor"))
+    ig = soil_indices(soil, backgrounds(rep), igeo_factor(rep))
     hp = water_indices(water, standards(rep), form=hpi_form)
     return RiskResult(soil, water, pd.concat([sl, wl], ignore_index=True), summary, ig, hp, data_status(soil, water))
 

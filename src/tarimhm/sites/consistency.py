@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from ..domain import METALS
-from ..reported import Reported
+from ..reported import Reported, backgrounds, igeo_factor, standards
 from ..risk.indices import igeo_inverse
 from .targets import reported_loadings
 
@@ -54,19 +54,9 @@ def _graded(rel: float, tol: float) -> str:
     return "consistent" if rel <= tol else ("approximate" if rel <= 5 * tol else "contradiction")
 
 
-def _igeo_factor(rep: Reported) -> float:
-    """Igeo factor k (Sect. 2.3.2)."""
-    return rep.value(locator="Sect. 2.3.2", quantity="igeo_factor")
-
-
-def _backgrounds(rep: Reported) -> dict[str, float]:
-    """Soil background value of each metal (Table 1)."""
-    return {m: rep.value(locator="Table 1", quantity="background", metal=m) for m in METALS}
-
-
 def _hpi_w3_terms(rep: Reported) -> tuple[np.ndarray, np.ndarray, float, int, float]:
     """Class III standards, weights 1/S, HPI(W3), Cd index and 100*W of the other metals (checks 3 and 3b)."""
-    s3 = np.array([rep.value(locator="Table 1", quantity="standard_III", metal=m) for m in METALS])
+    s3 = np.array([standards(rep)["III"][m] for m in METALS])
     w = 1 / s3
     h3 = rep.value(locator="Sect. 3.4.1 ¶3", quantity="hpi", site="W3", cls=3)
     j = METALS.index("Cd")
@@ -322,8 +312,8 @@ def _risk_ratios_vs_igeo(rep: Reported, tol_rel: float) -> list[Check]:
 def _map_range_vs_training(rep: Reported, tol_rel: float) -> list[Check]:
     """9. RF predictions are averages of training values: a map minimum of 0.001 below the smallest site concentration cannot come from the forest itself."""
     out: list[Check] = []
-    k = _igeo_factor(rep)
-    bg = _backgrounds(rep)
+    k = igeo_factor(rep)
+    bg = backgrounds(rep)
     for m in METALS:
         cmin = float(
             igeo_inverse(rep.value(locator="Sect. 3.4.1 ¶2", quantity="igeo", metal=m, stat="min", site=None), bg[m], k)
@@ -403,7 +393,7 @@ def _text_shares_vs_classes(rep: Reported, tol_rel: float) -> list[Check]:
 def _share_above_background(rep: Reported, tol_rel: float) -> list[Check]:
     """11. map share above background must lie between whole-class bounds of Table 5."""
     out: list[Check] = []
-    bg = _backgrounds(rep)
+    bg = backgrounds(rep)
     for r in rep.find(locator="Sect. 3.2.2", quantity="map_share_above_background"):
         cl = rep.find(locator="Table 5", quantity="map_class", metal=r.metal)
         b = bg[r.metal]

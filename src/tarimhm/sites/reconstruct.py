@@ -118,7 +118,8 @@ def reconstruct(
     medium: str,
     p: ReconstructionParams,
     exclude: set[str] = frozenset(),
-    hpi_form: str = "normalised",
+    *,
+    hpi_form: str,
     progress: bool = True,
 ) -> Reconstruction:
     """Fit the site table of one medium. Deterministic for fixed parameters and library versions.

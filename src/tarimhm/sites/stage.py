@@ -31,7 +31,7 @@ def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bo
     conflicts = conflict_map(checks)
     loc = load_site_locations()
     geo_inputs = [geo.geo_path(k) for k in ("prefectures", "rivers", "dem")]
-    base_inputs = [paths.REPORTED, paths.PARAMS, paths.SITE_LOCATIONS, *geo_inputs]
+    base_inputs = [paths.REPORTED, paths.SITE_LOCATIONS, *geo_inputs]
     phash = section_hash(params, "reconstruction", "risk.hpi_form")
     prov_rec = make_provenance(
         script,
@@ -44,7 +44,7 @@ def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bo
     write_table(checks_frame(checks), out / "consistency.csv", prov_rec, float_format="%.6g")
     residuals, summary = [], {"media": {}}
     for medium in ("soil", "water"):
-        rec = reconstruct(rep, medium, p, excl, params.risk.hpi_form, progress=progress)
+        rec = reconstruct(rep, medium, p, excl, hpi_form=params.risk.hpi_form, progress=progress)
         locs = locate_sites(loc, medium, SITE_IDS[medium])
         df = rec.concentrations.merge(locs, on="site_id")
         df["medium"], df["unit"], df["data_status"] = medium, UNITS[medium], "reconstructed"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..domain import METALS
-from ..reported import Reported
+from ..reported import Reported, igeo_factor
 from ..risk.indices import hpi, igeo_inverse
 
 __all__ = ["Target", "build_targets", "reported_loadings", "SITE_IDS"]
@@ -83,7 +83,7 @@ def _count_residuals(vals: np.ndarray, thr: float, n_above: int, margin: float) 
     return np.array(out)
 
 
-def build_targets(rep: Reported, medium: str, margin: float, hpi_form: str = "normalised") -> list[Target]:
+def build_targets(rep: Reported, medium: str, margin: float, hpi_form: str) -> list[Target]:
     """All targets for one medium, read from the reported numbers (never typed here)."""
     return _soil(rep, margin) if medium == "soil" else _water(rep, margin, hpi_form)
 
@@ -239,7 +239,7 @@ def _soil(rep: Reported, margin: float) -> list[Target]:
     n = len(sites)
     T = _common(rep, "soil", margin, sites)
     bg = {m: rep.one(locator="Table 1", quantity="background", metal=m) for m in METALS}
-    k = rep.value(locator="Sect. 2.3.2", quantity="igeo_factor")
+    k = igeo_factor(rep)
     cmax = {}
     for m in METALS:
         j = _J[m]

@@ -58,7 +58,7 @@ def background_comparison(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame
 def run_statistics(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     soil, water = load_sites("soil"), load_sites("water")
     status = data_status(soil, water)
-    ins = [paths.REPORTED, paths.PARAMS] + [site_table_source(m) for m in ("soil", "water")]
+    ins = [paths.REPORTED] + [site_table_source(m) for m in ("soil", "water")]
     if (paths.sites_dir() / "residuals.csv").exists():
         ins.append(paths.sites_dir() / "residuals.csv")
     prov = make_provenance(script, params_hash({}), ins, status)

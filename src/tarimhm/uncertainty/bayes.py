@@ -17,7 +17,7 @@ graph cannot drift from the equations. Likelihood:
 ``s_model ~ HalfNormal(0.05)`` for what the structure does not capture. Sampling: NUTS.
 
 Everything here uses printed numbers only (data status ``real``); the posterior predictive at
-the pipeline's site tables reuses :func:`tarimhm.risk.montecarlo.simulate`.
+the pipeline's site tables reuses :func:`tarimhm.uncertainty.montecarlo.simulate`.
 """
 
 from __future__ import annotations

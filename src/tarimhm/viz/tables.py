@@ -8,13 +8,13 @@ and returns a :class:`Tabled` (the frame, a LaTeX builder, the files it read and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .. import paths
-from ..config import Params, params_hash, section_hash
+from ..config import Params, params_hash
 from ..provenance import Provenance, atomic_write_text, make_provenance, write_table
 from ..reported import Reported
 
@@ -29,7 +29,6 @@ class Tabled:
     data_status: str
     note: str
     float_format: str | None = "%.6g"
-    sections: tuple[str, ...] = field(default=())
 
 
 def render_table(
@@ -37,13 +36,8 @@ def render_table(
 ) -> list[Path]:
     """Build one table from saved outputs and write its CSV and LaTeX with provenance."""
     t = table(params, rep)
-    prov = make_provenance(
-        script,
-        section_hash(params, *t.sections) if t.sections else params_hash({}),
-        t.inputs,
-        t.data_status,
-        note=t.note,
-    )
+    # a table reads saved outputs and printed numbers only: no parameter section
+    prov = make_provenance(script, params_hash({}), t.inputs, t.data_status, note=t.note)
     csv = write_table(t.frame, paths.table_file(name, ".csv"), prov, float_format=t.float_format)
     tex = atomic_write_text(paths.table_file(name, ".tex"), t.latex(prov))
     return [csv, tex]
