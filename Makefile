@@ -426,7 +426,7 @@ lint: $(STAMP)
 
 ## Run the checks CI runs: lint, import contracts, the test suite and the smoke run (creates .venv if missing)
 .PHONY: test
-test: lint pytest smoke
+test: lint smoke pytest
 
 ## Run the test suite only
 .PHONY: pytest

@@ -86,3 +86,40 @@ def test_cli_error_is_one_line(tmp_path):
     assert out.stderr.splitlines() == [
         f"error: {tmp_path / 'none.yaml'}: file not found; create it or pass an existing file"
     ]
+
+
+def test_profile_anywhere_on_disk_can_extend_a_shipped_one(tmp_path):
+    from tarimhm.risk.profiles import load_profile
+
+    f = tmp_path / "mine.yaml"
+    f.write_text("extends: usepa_default\nname: my_site\ntitle: mine\n", encoding="utf-8")
+    assert load_profile(f).name == "my_site"
+    f.write_text(f"extends: {paths.PROFILES / 'usepa_default.yaml'}\nname: my_site\n", encoding="utf-8")
+    assert load_profile(f).title == load_profile("usepa_default").title  # a full path is a path, not a name
+    (tmp_path / "a.yaml").write_text("extends: b\nname: a\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("extends: a\nname: b\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"a\.yaml: extends: circular chain"):
+        load_profile(tmp_path / "a.yaml")
+
+
+@pytest.mark.parametrize("name", ["../../x", "My Profile", "a/b", ""])
+def test_profile_names_that_would_become_odd_paths_are_refused(tmp_path, name):
+    from tarimhm.risk.profiles import load_profile
+
+    f = tmp_path / "p.yaml"
+    f.write_text(f"extends: usepa_default\nname: {name!r}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"p\.yaml: name: String should match pattern"):
+        load_profile(f)
+
+
+def test_user_profile_cannot_shadow_a_shipped_one_and_writes_its_own_folder(use_sites, params, rep, tmp_path):
+    from tarimhm.risk.stage import run_risk
+
+    script = paths.ANALYSIS / "031_risk_deterministic.py"
+    f = tmp_path / "shadow.yaml"
+    f.write_text("extends: usepa_default\nname: usepa_default\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"shadow\.yaml: name: 'usepa_default' is a shipped profile"):
+        run_risk(params, rep, f, script)
+    f.write_text("extends: usepa_default\nname: my_site\n", encoding="utf-8")
+    out = run_risk(params, rep, f, script)
+    assert out == paths.risk_dir("user") / "my_site" and (out / "site_summary.csv").exists()

@@ -19,7 +19,7 @@ from .._errors import ConfigError, format_pydantic
 from ..config import load_yaml
 from ..domain import METALS
 
-__all__ = ["Profile", "load_profile", "list_profiles", "merge", "resolve", "GROUP_UNITS", "TOX_UNITS"]
+__all__ = ["Profile", "load_profile", "list_profiles", "is_shipped", "merge", "resolve", "GROUP_UNITS", "TOX_UNITS"]
 
 GROUP_UNITS = {
     "BW": "kg",
@@ -118,7 +118,7 @@ class Options(BaseModel):
 
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str
+    name: str = Field(pattern=r"^[a-z0-9_]+$", description="lower-case letters, digits and _ (it names a folder)")
     title: str
     description: str
     groups: dict[Literal["child", "adult"], Group]
@@ -155,17 +155,33 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _parent_path(path: Path, parent: str) -> Path:
+    """The profile ``extends:`` names: a path (``x.yaml``, relative to the profile) or a profile name, looked up
+    beside the profile first and then among the shipped profiles, so a profile anywhere on disk can extend one."""
+    if Path(parent).suffix in (".yaml", ".yml"):
+        p = Path(parent)
+        return p if p.is_absolute() else path.parent / p
+    beside = path.parent / f"{parent}.yaml"
+    return beside if beside.exists() else paths.PROFILES / f"{parent}.yaml"
+
+
 def resolve(path: Path, seen=()) -> dict:
     data = load_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    ppath = path.parent / f"{parent}.yaml"
-    if parent in seen:
-        raise ConfigError(f"{path}: extends: circular chain {' -> '.join(seen + (parent,))}")
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: a profile name or a .yaml path, got {parent!r}")
+    ppath = _parent_path(path, parent)
+    key = str(ppath.resolve())
+    if key in seen:
+        raise ConfigError(f"{path}: extends: circular chain {' -> '.join((*seen, key))}")
     if not ppath.exists():
-        raise ConfigError(f"{path}: extends: no profile {parent!r} ({ppath} not found)")
-    return merge(resolve(ppath, seen + (parent,)), data)
+        raise ConfigError(
+            f"{path}: extends: no profile {parent!r} ({ppath} not found); name one of {', '.join(list_profiles())} "
+            "or give a path to a .yaml file"
+        )
+    return merge(resolve(ppath, (*seen, key)), data)
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -180,4 +196,10 @@ def load_profile(name_or_path: str | Path) -> Profile:
 
 
 def list_profiles() -> list[str]:
+    """Names of the shipped profiles (``analysis/profiles/*.yaml``)."""
     return sorted(p.stem for p in paths.PROFILES.glob("*.yaml"))
+
+
+def is_shipped(path: Path) -> bool:
+    """Whether ``path`` is one of the shipped profiles (their outputs live in ``data_derived/risk/<name>/``)."""
+    return Path(path).resolve().parent == paths.PROFILES.resolve()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths
+from .._errors import ConfigError
 from ..audit import write_audit
 from ..config import Params, params_hash, section_hash
 from ..provenance import atomic_write_text, make_provenance, write_json, write_table
@@ -16,7 +17,7 @@ from ..sitetable import data_status, load_sites, site_table_source
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
 from .audit import CALIBRATED, TABLE9_COLUMNS, audit_profile, exposure_audit, table9, water_checks
 from .calibrate import GRID_PATH, calibrate
-from .profiles import Profile, list_profiles, load_profile
+from .profiles import Profile, is_shipped, list_profiles, load_profile
 
 __all__ = ["RiskResult", "compute", "run_risk", "run_calibration", "run_audit", "diff_table"]
 
@@ -82,9 +83,17 @@ def exceedances(summary: pd.DataFrame) -> pd.DataFrame:
 def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -> Path:
     prof_path = Path(profile) if Path(profile).suffix else paths.PROFILES / f"{profile}.yaml"
     prof = load_profile(prof_path)
+    if is_shipped(prof_path):
+        out = paths.risk_dir(prof.name)
+    elif prof.name in list_profiles():  # a user profile never overwrites (or stands in for) a shipped one
+        raise ConfigError(
+            f"{prof_path}: name: {prof.name!r} is a shipped profile; give your profile a name of its own "
+            f"(not one of {', '.join(list_profiles())})"
+        )
+    else:  # user profiles, anywhere on disk, write below data_derived/risk/user/
+        out = paths.risk_dir("user") / prof.name
     res = compute(prof, rep, params.risk.hpi_form)
     long, summary, ig, hp, status = res.long, res.summary, res.igeo, res.hpi, res.data_status
-    out = paths.risk_dir(prof.name)
     prov = make_provenance(
         script,
         section_hash(params, "risk.hpi_form") + ":" + prof.hash()[:16],
