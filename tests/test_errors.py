@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -108,7 +109,9 @@ def test_profile_names_that_would_become_odd_paths_are_refused(tmp_path, name):
 
     f = tmp_path / "p.yaml"
     f.write_text(f"extends: usepa_default\nname: {name!r}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"p\.yaml: name: String should match pattern"):
+    with pytest.raises(
+        ConfigError, match=r"p\.yaml: name: .*(is not allowed; use lower-case letters|at least 1 character)"
+    ):
         load_profile(f)
 
 
@@ -123,3 +126,14 @@ def test_user_profile_cannot_shadow_a_shipped_one_and_writes_its_own_folder(use_
     f.write_text("extends: usepa_default\nname: my_site\n", encoding="utf-8")
     out = run_risk(params, rep, f, script)
     assert out == paths.risk_dir("user") / "my_site" and (out / "site_summary.csv").exists()
+
+
+def test_a_stage_logs_its_duration_and_the_cli_its_version(tmp_path):
+    out = _run([str(paths.ANALYSIS / "000_reported_catalogue.py")], {"TARIMHM_OUTPUT": str(tmp_path)})
+    assert out.returncode == 0
+    assert re.fullmatch(r"000_reported_catalogue\.py: done in \d+\.\d s", out.stderr.splitlines()[-1])
+    assert (tmp_path / "data_derived" / "reported" / "reported.csv").exists()
+    from tarimhm import __version__
+
+    v = _run(["-m", "tarimhm.cli", "--version"])
+    assert v.returncode == 0 and v.stdout.strip() == f"tarim-hm {__version__}"

@@ -8,6 +8,7 @@ import sys
 import pandas as pd
 
 from . import config, reported
+from ._version import __version__
 from .entry import guard
 
 DEFAULT_PROFILE = "paper_as_stated"
@@ -65,6 +66,7 @@ def _verify(args) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="tarimhm", description="tarim-hm reproducibility package")
     ap.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    ap.add_argument("--version", action="version", version=f"tarim-hm {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("risk", help="HI and TCR per site and group under a profile, compared with a base profile")
     r.add_argument("--profile", required=True, help="profile name (analysis/profiles) or YAML path")
@@ -89,8 +91,8 @@ def main(argv=None) -> int:
         nonlocal rc
         rc = args.func(args)
 
-    try:
-        guard(run, ["--debug"] if args.debug else [])  # one "error: ..." line per problem, no traceback
+    try:  # one "error: ..." line per problem, no traceback
+        guard(run, ["--debug"] if args.debug else [], f"tarimhm {args.cmd}", timed=False)
     except SystemExit:
         return 2
     return rc

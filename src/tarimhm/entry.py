@@ -21,6 +21,7 @@ import argparse
 import os
 import re
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,12 +39,21 @@ def argument_parser(doc: str | None) -> argparse.ArgumentParser:
     return ap
 
 
-def guard(main: Callable[[], object], argv: list[str] | None = None) -> None:
-    """Run a script's ``main``; a package or OS error becomes ``error: ...`` lines and exit status 1."""
+def guard(
+    main: Callable[[], object], argv: list[str] | None = None, name: str | None = None, timed: bool = True
+) -> None:
+    """Run a script's ``main``; a package or OS error becomes ``error: ...`` lines and exit status 1.
+
+    On success one line on stderr gives the script and its duration (``010_reconstruct_sites.py: done in 93.2 s``).
+    """
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv or os.environ.get("TARIMHM_DEBUG", "") not in ("", "0")
+    name = name or Path(sys.argv[0]).name
+    t0 = time.perf_counter()
     try:
         main()
+        if timed:
+            print(f"{name}: done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     except BrokenPipeError:  # the reader of our output went away (`... | head`): nothing to report
         raise SystemExit(1) from None
     except (TarimHMError, OSError) as exc:
@@ -85,7 +95,7 @@ def figure_main(draw, script: str, doc: str = "", argv=None) -> None:
         for f in render_figure(draw, output_name(script), params, Path(script)):
             print(f)
 
-    guard(main, argv)
+    guard(main, argv, Path(script).name)
 
 
 def table_main(table, script: str, doc: str = "", argv=None) -> None:
@@ -98,4 +108,4 @@ def table_main(table, script: str, doc: str = "", argv=None) -> None:
         for f in render_table(table, output_name(script), params, reported.load(), Path(script)):
             print(f)
 
-    guard(main, argv)
+    guard(main, argv, Path(script).name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -18,6 +19,9 @@ from .. import paths
 from .._errors import ConfigError, format_pydantic
 from ..config import load_yaml
 from ..domain import METALS
+
+NAME = re.compile(r"[a-z0-9_]+")
+"""Profile names (they become folder names below data_derived/risk/)."""
 
 __all__ = ["Profile", "load_profile", "list_profiles", "is_shipped", "merge", "resolve", "GROUP_UNITS", "TOX_UNITS"]
 
@@ -118,7 +122,7 @@ class Options(BaseModel):
 
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(pattern=r"^[a-z0-9_]+$", description="lower-case letters, digits and _ (it names a folder)")
+    name: str = Field(min_length=1)
     title: str
     description: str
     groups: dict[Literal["child", "adult"], Group]
@@ -190,9 +194,12 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not p.suffix:
         p = paths.PROFILES / f"{name_or_path}.yaml"
     try:
-        return Profile.model_validate(resolve(p))
+        prof = Profile.model_validate(resolve(p))
     except ValidationError as exc:
         raise ConfigError(format_pydantic(p, exc)) from None
+    if not NAME.fullmatch(prof.name):  # the name of a profile read from a file names its output folder
+        raise ConfigError(f"{p}: name: {prof.name!r} is not allowed; use lower-case letters, digits and _")
+    return prof
 
 
 def list_profiles() -> list[str]:
