@@ -33,10 +33,10 @@ TAB_SRC := $(FIG_SRC) paper/reported.yaml
 # `figures.dpi` does. They are refreshed every time make reads this file (also under `make -n`).
 S := $(D)/.params
 ifneq ($(wildcard $(PY)),)
-_stamps := $(shell $(PY) -m tarimhm.config stamps $(PARAMS) $(S) 2>&1 >/dev/null)
+_stamps := $(shell $(PY) -m tarimhm._stamps stamps $(PARAMS) $(S) 2>&1 >/dev/null)
 endif
 $(S)/%.json: | $(STAMP)
-	$(PY) -m tarimhm.config stamps $(PARAMS) $(S)
+	$(PY) -m tarimhm._stamps stamps $(PARAMS) $(S)
 
 ## Show this help (default)
 .PHONY: help

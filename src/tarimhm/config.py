@@ -259,27 +259,3 @@ def write_stamps(params: Params, folder: Path) -> list[str]:
             tmp.replace(f)
             changed.append(key)
     return changed
-
-
-def main(argv=None) -> int:
-    """``python -m tarimhm.config stamps [PARAMS] [FOLDER]``: refresh the per-section stamps (Makefile)."""
-    import sys
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] != "stamps":
-        print("usage: python -m tarimhm.config stamps [PARAMS] [FOLDER]", file=sys.stderr)
-        return 2
-    params_path = Path(args[1]) if len(args) > 1 else paths.PARAMS
-    folder = Path(args[2]) if len(args) > 2 else paths.params_stamps()
-    try:
-        changed = write_stamps(load(params_path), folder)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if changed:
-        print(f"parameter sections changed: {', '.join(changed)}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
