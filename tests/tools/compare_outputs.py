@@ -132,6 +132,8 @@ TEXT_RENAMES = {
     "exposure factors (Table 9)": "exposure factors (Table 9; stage 032)",
     "(Sect. 4.2.1; stage 10)": "(Sect. 4.2.1; stage 040)",
     "(Sect. 2.1; with Fig. 1)": "(Sect. 2.1; stage 010)",
+    # paper/elements.yaml names the stages of Fig. 3 by their new numbers
+    "stages 06, 07 and 09": "stages 050, 060 and 070",
 }
 # outputs whose content is run-time measurements, not results
 VOLATILE = {"data_derived/maps/timings.json"}
