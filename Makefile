@@ -37,6 +37,9 @@ _stamps := $(shell $(PY) -m tarimhm._stamps stamps $(PARAMS) $(S) 2>&1 >/dev/nul
 endif
 $(S)/%.json: | $(STAMP)
 	$(PY) -m tarimhm._stamps stamps $(PARAMS) $(S)
+# REFERENCE_PROFILE (risk.reference_profile, validated); before the first venv exists, the shipped default
+-include $(S)/make.mk
+REFERENCE_PROFILE ?= paper_reproducing
 
 ## Show this help (default)
 .PHONY: help
@@ -195,7 +198,7 @@ bench: $(D)/imagery/training_table.csv $(D)/rf/metrics.csv | $(STAMP)
 	$(PY) benchmarks/bench_grid_search.py --params $(PARAMS)
 	$(PY) benchmarks/bench_maps.py --params $(PARAMS)
 
-RISK_REF = $(D)/risk/$(shell sed -n 's/^  reference_profile: *\([A-Za-z0-9_-]*\).*/\1/p' $(PARAMS))/site_summary.csv
+RISK_REF = $(D)/risk/$(REFERENCE_PROFILE)/site_summary.csv
 
 # ---- Figures: analysis/1NN_figK_<slug>.py -> figures/figK_<slug>.{pdf,png}; `make figK` rebuilds one
 # Prerequisites: the script, its domain's figures.py, the ground floor and viz/, the saved outputs it

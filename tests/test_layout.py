@@ -65,6 +65,7 @@ def test_section_hash_and_stamps_follow_only_their_section(tmp_path):
     assert config.write_stamps(q, tmp_path) == ["figures"]
     after = {f.name: f.stat().st_mtime_ns for f in tmp_path.iterdir()}
     assert [n for n in before if before[n] != after[n]] == ["figures.json"]
+    assert (tmp_path / "make.mk").read_text() == f"REFERENCE_PROFILE := {p.risk.reference_profile}\n"
 
 
 def _tree(tmp_path: Path) -> Path:
@@ -114,6 +115,10 @@ def test_changing_a_section_reruns_only_its_rules(tmp_path):
     scripts = {Path(ln.split()[1]).name for ln in _make(tree, "-n", "all", f"PARAMS={copy}") if "analysis/" in ln}
     assert {"060_rf_inversion.py", "061_rf_validation.py", "070_maps.py", "204_tab4_accuracy.py"} <= scripts
     assert not {"010_reconstruct_sites.py", "050_imagery.py", "040_risk_montecarlo.py"} & scripts
+    # Figs 9-15 depend on the outputs of the reference profile the parameters name (read by pydantic, not sed)
+    copy.write_text(text.replace("reference_profile: paper_reproducing", "reference_profile: usepa_default"))
+    shown = _make(tree, "--eval", "show: ; @echo $(RISK_REF)", "show", f"PARAMS={copy}")
+    assert shown == ["data_derived/risk/usepa_default/site_summary.csv"]
 
 
 @pytest.mark.parametrize(

@@ -242,7 +242,8 @@ def section_hash(params: Params, *keys: str) -> str:
 
 
 def write_stamps(params: Params, folder: Path) -> list[str]:
-    """Write ``<folder>/<section>.json`` for every section and stamped key, only where the content changed.
+    """Write ``<folder>/<section>.json`` for every section and stamped key, only where the content changed,
+    and ``<folder>/make.mk`` (the reference profile's name, included by the Makefile).
 
     Make rules depend on these files instead of the whole parameter file, so editing one section
     re-runs only the rules that read it. Returns the stamps that were (re)written.
@@ -258,4 +259,10 @@ def write_stamps(params: Params, folder: Path) -> list[str]:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(f)
             changed.append(key)
+    # the one value a Make rule needs as a name (Figs 9-15 depend on the reference profile's outputs),
+    # read by pydantic like every other parameter rather than by a pattern over the YAML text
+    mk = folder / "make.mk"
+    text = f"REFERENCE_PROFILE := {params.risk.reference_profile}\n"
+    if not mk.exists() or mk.read_text(encoding="utf-8") != text:
+        mk.write_text(text, encoding="utf-8")
     return changed
