@@ -63,8 +63,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Reproduce every stage, table and figure, the audits and paper/REPORT.md (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites statistics calibration audit-risk risk-montecarlo risk-bayes imagery rf rf-validation \
-	maps tables figures report
+all: check-data reported sites checker-validation statistics calibration audit-risk ensemble risk-montecarlo risk-bayes imagery \
+	rf rf-validation maps tables figures report
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -81,7 +81,7 @@ reported: $(D)/reported/reported.csv
 $(D)/reported/reported.csv: analysis/000_reported_catalogue.py paper/reported.yaml $(GROUND) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-SITES_SRC := $(GROUND) $(call compute,sites) $(SRC)/risk/indices.py
+SITES_SRC := $(GROUND) $(filter-out %/checker.py,$(call compute,sites)) $(SRC)/risk/indices.py
 SITE_TABLES := $(D)/sites/summary.json
 
 ## Stage 010: reconstruct the site tables S1-S10 / W1-W9 (or take real ones from data_raw/sites); Sect. 2.1 audit
@@ -91,7 +91,19 @@ $(D)/sites/summary.json: analysis/010_reconstruct_sites.py $(SITES_SRC) $(S)/rec
 		paper/reported.yaml analysis/site_locations.yaml $(GEO) $(REAL_SITES) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 $(D)/sites/soil.csv $(D)/sites/water.csv $(D)/sites/residuals.csv $(D)/sites/consistency.csv \
-	paper/audit/geography.csv: $(D)/sites/summary.json
+	$(D)/sites/ensemble_soil.nc $(D)/sites/ensemble_water.nc $(D)/sites/ensemble_cells.csv \
+	$(D)/sites/identifiability.csv $(D)/sites/pinning.csv paper/audit/geography.csv: $(D)/sites/summary.json
+
+CHECKER_SRC := $(GROUND) $(addprefix $(SRC)/,entry.py sites/checker.py sites/consistency.py sites/targets.py \
+	risk/indices.py)
+
+## Stage 012: sensitivity and specificity of the consistency checks on 1200 typos of the printed numbers (~2 s)
+.PHONY: checker-validation
+checker-validation: $(D)/sites/checker_validation.csv
+$(D)/sites/checker_validation.csv: analysis/012_checker_validation.py $(CHECKER_SRC) $(S)/reconstruction.json \
+		paper/reported.yaml | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+$(D)/sites/checker_validation.md $(D)/sites/checker_baseline_failures.csv: $(D)/sites/checker_validation.csv
 
 ## Stage 020: statistics: descriptive, normality, correlations, PCA + varimax, audit (paper/audit/statistics.md)
 .PHONY: statistics
@@ -132,6 +144,14 @@ paper/audit/risk.csv: analysis/032_risk_audit.py $(RISK_SRC) $(RISK_OUT) $(D)/ri
 		$(S)/risk.hpi_form.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 paper/audit/exposure.csv $(D)/risk/table9.csv: paper/audit/risk.csv
+
+## Stage 080: every site-level audit over every member of the reconstruction ensemble (holds_k per number)
+.PHONY: ensemble
+ensemble: $(D)/ensemble/holds.csv
+$(D)/ensemble/holds.csv: analysis/080_ensemble_propagation.py $(RISK_SRC) $(call compute,stats) \
+		$(call compute,ensemble) $(PROFILE_FILES) $(SITE_TABLES) paper/reported.yaml $(S)/risk.hpi_form.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+$(D)/ensemble/summary.json: $(D)/ensemble/holds.csv
 
 UNC_SRC := $(RISK_SRC) $(call compute,uncertainty)
 UNC_IN := $(wildcard analysis/uncertainty/*.yaml) $(PROFILE_FILES) $(SITE_TABLES) paper/reported.yaml \
@@ -197,6 +217,7 @@ $(D)/maps/soil_summary.json $(D)/maps/water_summary.json $(D)/maps/soil_classes.
 bench: $(D)/imagery/training_table.csv $(D)/rf/metrics.csv | $(STAMP)
 	$(PY) benchmarks/bench_grid_search.py --params $(PARAMS)
 	$(PY) benchmarks/bench_maps.py --params $(PARAMS)
+	$(PY) benchmarks/bench_ensemble.py --params $(PARAMS)
 
 RISK_REF = $(D)/risk/$(REFERENCE_PROFILE)/site_summary.csv
 
@@ -403,7 +424,7 @@ figures: $(FIG_PDFS)
 
 # the stages that write paper/audit/*.csv (through their first output)
 AUDIT_STAGES := $(SITE_TABLES) $(D)/stats/pca_soil.json paper/audit/risk.csv $(D)/uncertainty/mc_summary.csv \
-	$(D)/rf/metrics.csv $(MAPS_OUT)
+	$(D)/rf/metrics.csv $(MAPS_OUT) $(D)/ensemble/holds.csv $(D)/sites/checker_validation.csv
 
 # The report is rebuilt when an audit changes, not when a figure is restyled; the figures and tables are
 # order-only prerequisites, so they exist (and the report can say so) whenever the report is written.

@@ -24,6 +24,11 @@ from tarimhm.audit import (
     [
         (100.0, 100.5, "reproduced", "reproduced"),  # +0.5 % <= 1 %
         (100.0, 100.9, "reproduced", "reproduced"),
+        (100.0, 101.0, "reproduced", "reproduced"),  # exactly 1 %: 101 / 100 - 1 = 0.010000000000000009 in floats
+        (100.0, 101.01, "reproduced within 3 %", "within 3 %"),  # +1.01 %
+        (100.0, 99.0, "reproduced", "reproduced"),
+        (100.0, 103.0, "reproduced within 3 %", "within 3 %"),  # exactly 3 %
+        (100.0, 103.01, "differs by +3 %", "differs"),
         (100.0, 102.5, "reproduced within 3 %", "within 3 %"),
         (100.0, 97.5, "reproduced within 3 %", "within 3 %"),
         (100.0, 150.0, "differs by +50 %", "differs"),

@@ -35,7 +35,13 @@ def test_every_fitted_constraint_met(full):
     summary, out = full
     res = pd.read_csv(out / "residuals.csv")
     fitted = res[res.fitted]
-    assert fitted.met.all(), fitted.loc[~fitted.met, ["constraint_id", "reported", "reconstructed"]]
+    # member 0 meets every hard target inside its printed interval; the loadings-implied r are soft
+    # (a Gaussian term of SD tolerance_r, not an interval: tarimhm.sites.ensemble.soft_log_lik)
+    hard = fitted[fitted.interval_source != "soft"]
+    assert hard.in_interval.astype(bool).all(), hard.loc[~hard.in_interval.astype(bool), "constraint_id"].tolist()
+    assert hard.met.all(), hard.loc[~hard.met, ["constraint_id", "reported", "reconstructed"]]
+    soft = fitted[fitted.interval_source == "soft"]
+    assert (soft.error.abs() < 5 * 0.02).all(), soft[["constraint_id", "error"]]
     # the five constraints left out are exactly those the consistency checks refute, and all fail
     left = res[~res.fitted & ~res.constraint_id.str.contains(r"\.child$")]
     assert set(left.constraint_id) == set(summary["excluded_from_fit"])

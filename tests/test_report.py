@@ -54,7 +54,7 @@ def _audits(d):
                 "reproduced": 118.71,
                 "verdict": "reproduced",
                 "verdict_class": "reproduced by construction",
-                "basis": "by construction (fitted in the reconstruction)",
+                "basis": "fitted",
                 "data_status": st,
             },
             {
@@ -63,7 +63,7 @@ def _audits(d):
                 "reproduced": 90.0,
                 "verdict": "differs by -5 %",
                 "verdict_class": "differs",
-                "basis": "independent of the fit",
+                "basis": "independent",
                 "data_status": st,
             },
         ]
@@ -77,7 +77,7 @@ def _audits(d):
                 "reproduced": v,
                 "verdict": vd,
                 "verdict_class": c,
-                "basis": f"profile {p}",
+                "basis": "independent",
                 "data_status": st,
             }
             for p, v, vd, c in (
@@ -95,7 +95,7 @@ def _audits(d):
                 "data_status": st,
                 "verdict": "cannot be reproduced from what was published: surrogate; differs by +7000 %",
                 "verdict_class": "cannot be reproduced",
-                "basis": "",
+                "basis": "coincidence",
             }
         ]
     ).to_csv(d / "rf.csv", index=False)
@@ -137,6 +137,7 @@ def _audits(d):
 
 def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
+    monkeypatch.setattr(paths, "DATA_DERIVED", tmp_path / "data_derived")
     _audits(paths.AUDIT)
     nums, used, statuses = collect_numbers(rep, "paper_reproducing")
     assert len(nums) == len(rep) and nums.reported_id.is_unique and set(nums["class"]) <= set(CLASSES)
@@ -149,7 +150,13 @@ def test_every_printed_number_gets_one_row_and_a_class(rep, tmp_path, monkeypatc
     assert n.loc["s3.4.3p1:cr.water.adult.As.min", "class"] == "reproduced"
     # Sect. 3.2.1 prints the Table 4 MAE again: it inherits the verdict of its audited twin
     twin = n.loc["s3.2.1p1:text.rf_mae.soil.Cd.value"]
-    assert twin["class"] == "cannot be reproduced" and twin.basis == "same printed number as tab4:rf_mae.soil.Cd.value"
+    assert twin["class"] == "cannot be reproduced" and twin.basis == "coincidence"
+    assert twin.basis_detail == "same printed number as tab4:rf_mae.soil.Cd.value"
+    # every audited number says on what it rests and in how many members its verdict holds
+    assert n.loc["s3.1p1:sum_hm.soil.mean", "basis"] == "fitted"
+    assert n.loc["s3.1p1:sum_hm.soil.min", ["holds_k", "n_members"]].tolist() == [1, 1]
+    assert n.loc["s3.1p1:sum_hm.soil.min", "invariance"] == "member 0 only"
+    assert pd.isna(n.loc["s3.1p1:sum_hm.soil.max", "n_members"])
     assert (n.loc[n.locator == "Table 10", "class"] == "not computable").all()
     assert (n.loc[n.locator == "Table 1", "class"] == "input").all()
     assert n.loc["s3.1p1:sum_hm.soil.max", "class"] == "not audited"

@@ -79,6 +79,15 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
 
     a = pd.read_csv(files[0])
     assert len(a) == 30 and a.verdict.str.contains("surrogate").any()
+    from test_rf_metrics import check_table4_outputs
+
+    assert check_table4_outputs([files[0], paths.AUDIT / "rf.csv"]) == 20  # R² rows of both files
+    audit = pd.read_csv(paths.AUDIT / "rf.csv", comment="#")
+    assert set(audit.basis) == {"coincidence"} and "reproduced" not in set(audit.verdict_class)
+    assert set(a.unit.astype(str)) == {"mg/kg", "µg/L", "1"}
+    # the reconstruction's three soil Cd validation values agree to 5 digits: R² undefined, not -2.7e11
+    cd = m[(m.medium == "soil") & (m.metal == "Cd")].iloc[0]
+    assert np.isnan(cd.R2) and cd.R2_note.startswith("undefined: variance of the validation values")
     png = [
         p
         for p in render_figure(fig4, "fig4_importance", tiny, paths.ROOT / "analysis" / "104_fig4_importance.py")

@@ -20,6 +20,7 @@ import pandas as pd
 from .provenance import Provenance, write_table
 
 __all__ = [
+    "BASES",
     "CLASSES",
     "AUDIT_COLUMNS",
     "Verdict",
@@ -48,6 +49,17 @@ CLASSES = (
     "not computable",
     "not audited",
 )
+BASES = ("independent", "fitted", "calibrated", "follows_from_fit", "coincidence", "input", "method setting")
+"""Closed set of the ``basis`` column: why a reproduction is, or is not, evidence.
+
+* ``independent``: computed from inputs that were not fitted to this number (real data, or reconstructed
+  tables whose fit never used it);
+* ``fitted``: a target of the site reconstruction (or a printed duplicate of one);
+* ``calibrated``: a target of the risk calibration of the exposure factors;
+* ``follows_from_fit``: an arithmetic consequence of fitted or calibrated quantities;
+* ``coincidence``: agreement (or not) on surrogate data, which is never evidence;
+* ``input`` / ``method setting``: a number the package uses, not one it computes.
+"""
 AUDIT_COLUMNS = ("reported_id", "reported", "reproduced", "verdict", "verdict_class", "basis", "data_status")
 """Columns every audit file has (``reported_id`` may be empty for rows that audit no printed number)."""
 
@@ -78,8 +90,9 @@ def not_audited(text: str) -> Verdict:
 
 
 def by_construction(v: Verdict, basis: str) -> Verdict:
-    """A reproduced number whose basis is a fitted constraint of the reconstruction is reproduced by construction."""
-    if v.cls == "reproduced" and str(basis).startswith("by construction"):
+    """A reproduced number whose basis is a fit, a calibration or their arithmetic is reproduced by construction."""
+    built = basis in ("fitted", "calibrated", "follows_from_fit") or str(basis).startswith("by construction")
+    if v.cls == "reproduced" and built:
         return Verdict(v.text, "reproduced by construction")
     return v
 
@@ -95,9 +108,12 @@ def verdict(reported: float, reproduced_value: float, tol: float = 0.01) -> Verd
             else differs(f"differs (reproduced {reproduced_value:.3g}, reported 0)")
         )
     r = reproduced_value / reported - 1
-    if abs(r) <= tol:
+    # a relative epsilon absorbs the float error of the ratio: 101 / 100 - 1 is 0.010000000000000009, and a
+    # printed 1 % edge must count as 1 % (1e-9 is far above double rounding, far below any printed digit)
+    eps = 1e-9
+    if abs(r) <= tol * (1 + eps):
         return reproduced()
-    if abs(r) <= 3 * tol:
+    if abs(r) <= 3 * tol * (1 + eps):
         return Verdict("reproduced within 3 %", "within 3 %")
     return differs(f"differs by {100 * r:+.0f} %")
 
@@ -127,6 +143,9 @@ def check_audit(df: pd.DataFrame, name: str = "audit") -> pd.DataFrame:
     bad = sorted(set(df.verdict_class.dropna()) - set(CLASSES))
     if bad:
         raise ValueError(f"{name}: unknown verdict class(es) {bad}; allowed: {', '.join(CLASSES)}")
+    bad = sorted({str(b) for b in df.basis.dropna()} - set(BASES) - {""})
+    if bad:
+        raise ValueError(f"{name}: unknown basis {bad}; allowed: {', '.join(BASES)} (free text goes in basis_detail)")
     return df
 
 

@@ -41,6 +41,16 @@ class ReconstructionWeights(_Strict):
     standard: float = Field(gt=0)
 
 
+class EnsembleParams(_Strict):
+    n_members: int = Field(ge=1, le=100000, description="site tables per medium; member 0 is the medoid")
+    chains: PositiveInt = Field(description="Metropolis chains (cycled over the feasible least-squares optima)")
+    burn: int = Field(ge=0, description="burn-in steps per chain (proposal adaptation happens only here)")
+    thin: PositiveInt = Field(description="steps between kept members")
+    prior_sd: float = Field(gt=0, le=5, description="SD of the lognormal prior of every cell, ln units")
+    feasible_starts: PositiveInt = Field(description="least-squares optima moved into the intervals (best first)")
+    refine_nfev: PositiveInt = Field(description="cap on residual evaluations when moving an optimum inside")
+
+
 class ReconstructionParams(_Strict):
     seed: int = Field(ge=0)
     n_starts: PositiveInt
@@ -51,6 +61,7 @@ class ReconstructionParams(_Strict):
     count_margin: float = Field(ge=0, lt=0.5)
     significant_digits: int = Field(ge=3, le=12)
     weights: ReconstructionWeights
+    ensemble: EnsembleParams
 
 
 class FigureParams(_Strict):

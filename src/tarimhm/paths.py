@@ -98,6 +98,11 @@ def site_table(medium: str, kind: str = "used") -> Path:
     raise ValueError(f"kind must be 'real', 'reconstructed' or 'used', got {kind!r}")
 
 
+def ensemble(medium: str) -> Path:
+    """Every member of the reconstruction ensemble of one medium (NetCDF; member 0 = the used table)."""
+    return sites_dir() / f"ensemble_{medium}.nc"
+
+
 # statistics (stage 020)
 def stats_dir() -> Path:
     return derived("stats")

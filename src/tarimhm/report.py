@@ -117,7 +117,7 @@ def load_elements(path: Path | str = ELEMENTS, rep: Reported | None = None) -> l
 
 def _audit_rows(reference_profile: str) -> tuple[pd.DataFrame, list[Path], list[str]]:
     frames, used, statuses = [], [], []
-    cols = ["reported_id", "reproduced", "verdict", "verdict_class", "basis"]
+    cols = ["reported_id", "reproduced", "verdict", "verdict_class", "basis", "basis_detail", "profile"]
     for name in AUDITS:
         f = paths.audit_file(name)
         if not f.exists():
@@ -127,6 +127,10 @@ def _audit_rows(reference_profile: str) -> tuple[pd.DataFrame, list[Path], list[
         statuses += [s for s in a.data_status.dropna().unique()]
         if "profile" in a.columns:
             a = a[a.profile == reference_profile]
+        else:
+            a = a.assign(profile="")
+        if "basis_detail" not in a.columns:
+            a = a.assign(basis_detail="")
         a = a[a.reported_id.notna()]
         frames.append(a[cols].assign(audit=f"paper/audit/{name}"))
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*cols, "audit"])
@@ -164,8 +168,149 @@ def collect_numbers(rep: Reported, reference_profile: str) -> tuple[pd.DataFrame
                 twin["class"],
                 twin.audit,
             ]
-            out.loc[i, "basis"] = f"same printed number as {twin.reported_id}"
+            out.loc[i, "basis"] = twin.basis
+            out.loc[i, "basis_detail"] = f"same printed number as {twin.reported_id}"
+    # a number the package uses, or cannot compute, has no reproduction to weigh
+    out.loc[out["class"] == "input", "basis"] = "input"
+    out.loc[out["class"] == "method setting", "basis"] = "method setting"
+    out["basis"] = out["basis"].fillna("")
+    out = _with_holds(out, reference_profile)
     return out, used, statuses
+
+
+def _with_holds(out: pd.DataFrame, reference_profile: str) -> pd.DataFrame:
+    """holds_k / n_members / invariance of every audited number (data_derived/ensemble/holds.csv).
+
+    Site-level audits carry the ensemble's counts; the RF, map and sensitivity audits use member 0
+    only (n_members = 1). Numbers nothing audits have none.
+    """
+    f = paths.derived("ensemble") / "holds.csv"
+    out = out.copy()
+    audited = out.audit.notna() & ~out["class"].isin(["not audited", "input", "method setting", "not computable"])
+    out["holds_k"] = pd.array([1 if a else pd.NA for a in audited], dtype="Int64")
+    out["n_members"] = pd.array([1 if a else pd.NA for a in audited], dtype="Int64")
+    out["invariance"] = ["member 0 only" if a else "" for a in audited]
+    if not f.exists():
+        return out
+    h = pd.read_csv(f, comment="#", keep_default_na=False, na_values=[""])
+    h["profile"] = h["profile"].fillna("")
+    h = h[h.profile.isin(["", reference_profile])].drop_duplicates(["audit", "reported_id"])
+    h = h.set_index(["audit", "reported_id"])
+    for i in out.index[audited]:
+        k = (out.at[i, "audit"], out.at[i, "reported_id"])
+        twin = str(out.at[i, "basis_detail"]) if pd.notna(out.at[i, "basis_detail"]) else ""
+        if k not in h.index and twin.startswith("same printed number as "):
+            k = (k[0], twin.removeprefix("same printed number as "))
+        if k in h.index:
+            out.at[i, "holds_k"] = int(h.at[k, "holds_k"])
+            out.at[i, "n_members"] = int(h.at[k, "n_members"])
+            out.at[i, "invariance"] = h.at[k, "invariance"]
+    return out
+
+
+HEADLINE_BASES = ("independent", "fitted", "calibrated", "follows_from_fit", "coincidence")
+
+
+def _basis_table(numbers: pd.DataFrame) -> list[str]:
+    """Audited numbers by basis (rows) and verdict class (columns)."""
+    sub = numbers[numbers.basis.isin(HEADLINE_BASES)]
+    classes = [c for c in CLASSES if c in set(sub["class"])]
+    rows = []
+    for b in HEADLINE_BASES:
+        s = sub[sub.basis == b]
+        rows.append([f"**{b}**", len(s), *[int((s["class"] == c).sum()) or "" for c in classes]])
+    return md_table(["basis", "numbers", *classes], rows)
+
+
+def _ensemble_lines(numbers: pd.DataFrame) -> list[str]:
+    """The reconstruction ensemble: members, identifiability, and which verdicts hold in every member."""
+    ident = paths.sites_dir() / "identifiability.csv"
+    holds = numbers[numbers.n_members.fillna(0).astype(int) > 1]
+    if holds.empty and not ident.exists():
+        return []
+    lines = ["### How much the verdicts depend on the reconstruction", ""]
+    if ident.exists():
+        d = pd.read_csv(ident, comment="#")
+        lines += [
+            "The site tables are one of many that meet the printed numbers within their rounding "
+            "(`data_derived/sites/ensemble_*.nc`, method in `tarimhm.sites.ensemble`). The printed statistics "
+            "pin only part of each table:",
+            "",
+            *md_table(
+                ["medium", "cells", "interval constraints", "Jacobian rank", "free directions", "widened intervals"],
+                [
+                    [r.medium, r.cells, r.interval_constraints, r.jacobian_rank, r.null_space_dimension]
+                    + [r.widened_intervals]
+                    for r in d.itertuples()
+                ],
+            ),
+            "",
+        ]
+    if not holds.empty:
+        n = int(holds.n_members.max())
+        inv = holds[holds.invariance == "invariant given the printed statistics"]
+        dep = holds[holds.invariance != "invariant given the printed statistics"]
+        lines += [
+            f"Every site-level audit was recomputed on each of the {n} members (`data_derived/ensemble/holds.csv`; "
+            "the RF and the maps use member 0, the medoid). Of the audited numbers that depend on the site "
+            f"tables, **{len(inv)} keep their verdict in every member** (invariant given the printed statistics) "
+            f"and **{len(dep)} depend on unprinted detail**:",
+            "",
+            *md_table(
+                ["basis", "invariant", "depends on unprinted detail"],
+                [
+                    [b, int((inv.basis == b).sum()), int((dep.basis == b).sum())]
+                    for b in HEADLINE_BASES
+                    if ((holds.basis == b).any())
+                ],
+            ),
+            "",
+        ]
+    checker = paths.sites_dir() / "checker_validation.csv"
+    if checker.exists():
+        c = pd.read_csv(checker, comment="#")
+        c = c[c.typo_kind == "all"] if "typo_kind" in c.columns else c
+
+        def ci(v, lo, hi):
+            return "" if pd.isna(v) else f"{v:.2f} [{lo:.2f}, {hi:.2f}]"
+
+        table = [
+            [r.family, r.mutants, r.flagged, ci(r.sensitivity, r.sensitivity_ci_low, r.sensitivity_ci_high)]
+            + [r.masked, _fmt_cell(r.clean), _fmt_cell(r.false_alarms)]
+            + [ci(r.specificity, r.specificity_ci_low, r.specificity_ci_high)]
+            for r in c.itertuples(index=False)
+        ]
+        lines += [
+            "### How well the consistency checks find typos",
+            "",
+            "Mutants of `paper/reported.yaml` (one printed number changed by a realistic typo) and "
+            "rounding-only perturbations, run through `tarimhm.sites.consistency` "
+            "(`data_derived/sites/checker_validation.csv`, `make checker-validation`):",
+            "",
+            *md_table(
+                [
+                    "check family",
+                    "mutants",
+                    "flagged",
+                    "sensitivity [95 % CI]",
+                    "masked",
+                    "clean",
+                    "false alarms",
+                    "specificity [95 % CI]",
+                ],
+                table,
+            ),
+            "",
+            "*Masked*: mutants whose number enters only checks the paper already fails. Clopper-Pearson intervals.",
+            "",
+        ]
+    return lines
+
+
+def _fmt_cell(v) -> str:
+    if isinstance(v, float):
+        return "" if pd.isna(v) else f"{v:.3g}"
+    return str(v)
 
 
 def _counts(sub: pd.DataFrame) -> dict[str, int]:
@@ -259,6 +404,15 @@ def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
         "",
         *md_table(["class", "numbers"], [[k, v] for k, v in total.items() if v]),
         "",
+        "### On what each verdict rests",
+        "",
+        "Only an *independent* reproduction is evidence: *fitted* numbers were targets of the site "
+        "reconstruction, *calibrated* ones of the calibration of the exposure factors, *follows_from_fit* ones "
+        "are arithmetic of those, and any agreement on surrogate imagery is *coincidence*.",
+        "",
+        *_basis_table(numbers),
+        "",
+        *_ensemble_lines(numbers),
         f"Risk numbers are read under the profile drawn in Figs 9-15, `{params.risk.reference_profile}`; "
         "`paper/audit/risk.md` has every profile. Every number: `paper/audit/numbers.csv`.",
         "",

@@ -10,11 +10,13 @@ ambiguous.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import paths
@@ -125,6 +127,42 @@ class Record(BaseModel):
     unit: str
     unit_interpreted: str
     note: str | None
+    decimals: int | None = None
+    """Decimal places as printed (from the YAML text, so ``0.320`` has 3); None if not known."""
+
+    @property
+    def half_unit(self) -> float:
+        """Half a unit of the last printed digit: the printed number stands for [value - h, value + h]."""
+        return 0.0 if self.decimals is None else 0.5 * 10.0 ** (-self.decimals)
+
+
+def _printed_decimals(text: str) -> dict[tuple[int, object], int]:
+    """Printed decimals of every block value, keyed (block index, metal) or (block index, item index).
+
+    A float loses its trailing zeros (``0.320`` reads as 0.32), but the printed rounding of a number
+    is what bounds the reconstruction, so the decimals are read from the YAML scalars' text.
+    """
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    top = {k.value: v for k, v in root.value}
+    out: dict[tuple[int, object], int] = {}
+
+    def dec(node) -> int | None:
+        try:
+            e = Decimal(node.value).as_tuple().exponent
+        except (InvalidOperation, AttributeError, TypeError):
+            return None
+        return max(0, -int(e)) if isinstance(e, int) else None
+
+    for bi, b in enumerate(getattr(top.get("blocks"), "value", []) or []):
+        fields = {k.value: v for k, v in b.value}
+        if "values" in fields:
+            for k, v in fields["values"].value:
+                out[(bi, k.value)] = dec(v)
+        for ii, it in enumerate(getattr(fields.get("items"), "value", []) or []):
+            f = {k.value: v for k, v in it.value}
+            if "value" in f:
+                out[(bi, ii)] = dec(f["value"])
+    return out
 
 
 def _slug(locator: str) -> str:
@@ -133,14 +171,17 @@ def _slug(locator: str) -> str:
     return re.sub(r"[^a-z0-9.()]+", "", s)
 
 
-def _flatten(path: Path, f: _File) -> list[Record]:
+def _flatten(path: Path, f: _File, decimals: dict | None = None) -> list[Record]:
+    decimals = decimals or {}
     out: list[Record] = []
     seen: dict[str, str] = {}
     for bi, b in enumerate(f.blocks):
         if b.values is not None:
             raw = [_Item(value=v, metal=m) for m, v in b.values.items()]
+            keys = list(b.values)
         else:
             raw = b.items or []
+            keys = list(range(len(raw)))
         for ii, it in enumerate(raw):
             where = f"{path}: blocks[{bi}] ({b.locator})" + (f".items[{ii}]" if b.items is not None else "")
             d = {
@@ -189,6 +230,7 @@ def _flatten(path: Path, f: _File) -> list[Record]:
                     unit=d["unit"],
                     unit_interpreted=d["unit_interpreted"] or d["unit"],
                     note=d["note"],
+                    decimals=decimals.get((bi, keys[ii])),
                 )
             )
     return out
@@ -266,7 +308,8 @@ def _load(path: Path) -> Reported:
         f = _File.model_validate(data)
     except ValidationError as exc:
         raise ReportedError(format_pydantic(path, exc)) from None
-    return Reported(_flatten(path, f), f.splits, f.errata, f.paper, path)
+    decimals = _printed_decimals(path.read_text(encoding="utf-8"))
+    return Reported(_flatten(path, f, decimals), f.splits, f.errata, f.paper, path)
 
 
 def backgrounds(rep: Reported) -> dict[str, float]:

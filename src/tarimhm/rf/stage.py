@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from tqdm.auto import tqdm
 
 from .. import paths
 from ..audit import write_audit
 from ..config import Params, section_hash
-from ..domain import MEDIA, METALS
+from ..domain import MEDIA, METALS, UNITS
 from ..provenance import atomic_path, atomic_write_text, make_provenance, write_json, write_table
 from ..reported import Reported
 from ..sitetable import load_sites
@@ -24,7 +23,7 @@ from .audit import audit_rf
 from .export import save_forest, save_loo
 from .intervals import guaranteed_coverage, jackknife_plus, loo_fits, max_level
 from .inversion import FEATURES, dedup_search, fit_model
-from .validation import leave_region_out, loso, permutation_null
+from .validation import accuracy, leave_region_out, loso, permutation_null
 
 __all__ = ["run_rf", "run_validation"]
 
@@ -59,9 +58,8 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
                 "metal": m,
                 "n_train": len(ytr),
                 "n_validation": len(yva),
-                "MAE": mean_absolute_error(yva, pred),
-                "RMSE": float(np.sqrt(mean_squared_error(yva, pred))),
-                "R2": r2_score(yva, pred),
+                **accuracy(yva, pred, UNITS[med]),  # MAE, RMSE, R2 (NaN below the variance floor), R2_note
+                "unit": UNITS[med],
                 "best_n_estimators": s["best_params"]["rf__n_estimators"],
                 "best_max_depth": s["best_params"]["rf__max_depth"],
                 "best_min_samples_leaf": s["best_params"]["rf__min_samples_leaf"],
@@ -188,6 +186,10 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
     return mdf
 
 
+def _r2(v: float) -> str:
+    return f"{v:.3g}" if np.isfinite(v) else "undefined"
+
+
 def run_validation(params: Params, script: Path, progress: bool = True) -> pd.DataFrame:
     """LOSO, y-randomisation null and leave-region-out for the 10 chosen configurations."""
     rp = params.rf
@@ -213,6 +215,7 @@ def run_validation(params: Params, script: Path, progress: bool = True) -> pd.Da
                 "n_sites": len(y),
                 "holdout_R2_table2": metrics.loc[(med, m), "R2"],
                 "LOSO_R2": lo["R2"],
+                "LOSO_R2_note": lo["R2_note"],
                 "LOSO_MAE": lo["MAE"],
                 "LOSO_RMSE": lo["RMSE"],
                 "null_median_R2": float(np.median(nu["null_R2"])),
@@ -250,8 +253,8 @@ def run_validation(params: Params, script: Path, progress: bool = True) -> pd.Da
     ]
     for r in v.itertuples(index=False):
         lines.append(
-            f"| {r.medium} {r.metal} | {r.n_sites} | {r.holdout_R2_table2:.3g} | {r.LOSO_R2:.3g} | "
-            f"{r.LOSO_RMSE:.3g} | {r.null_median_R2:.3g} | {r.null_p_value:.2f} | "
+            f"| {r.medium} {r.metal} | {r.n_sites} | {_r2(r.holdout_R2_table2)} | {_r2(r.LOSO_R2)} | "
+            f"{r.LOSO_RMSE:.3g} {UNITS[r.medium]} | {_r2(r.null_median_R2)} | {r.null_p_value:.2f} | "
             f"{'yes' if r.beats_chance_p05 else 'no'} | {r.region_out_R2:.3g} |"
         )
     atomic_write_text(paths.audit_file("rf_validation.md"), "\n".join(lines) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import paths
@@ -12,6 +13,21 @@ from ..viz.tables import Tabled
 from .audit import AUDIT_COLUMNS_TABLE4, QUANT
 
 __all__ = ["tab4"]
+
+
+_TEX_UNIT = {"soil": "mg/kg", "water": r"$\mu$g/L"}  # UNITS of tarimhm.domain, spelled for LaTeX (as Tables 5-6)
+
+
+R2_SHOWN_ABOVE = -10.0
+"""Lowest R² the LaTeX table prints as a number; below it prints $<-10$ (the CSV keeps the value)."""
+
+
+def _cell(v: float, indicator: str) -> str:
+    if not np.isfinite(v):
+        return "--"
+    if indicator == "R2" and v < R2_SHOWN_ABOVE:
+        return f"$<{R2_SHOWN_ABOVE:.0f}$"
+    return f"{v:.3f}"
 
 
 def tab4(params: Params, rep: Reported) -> Tabled:
@@ -28,14 +44,25 @@ def tab4(params: Params, rep: Reported) -> Tabled:
             "Indicator & Medium & " + " & ".join(f"{mt} paper & {mt} this work" for mt in METALS) + r" \\",
             r"\hline",
         ]
+        undefined = low = False
         for col in QUANT:
             for med in ("soil", "water"):
                 sub = a[(a.indicator == col) & (a.medium == med)].set_index("metal")
-                cells = " & ".join(f"{sub.loc[mt, 'reported']:.3f} & {sub.loc[mt, 'reproduced']:.3f}" for mt in METALS)
-                lines.append(f"{col.replace('R2', '$R^2$')} & {med} & {cells} \\\\")
+                undefined |= bool(sub.reproduced.isna().any())
+                low |= bool((col == "R2") and (sub.reproduced < R2_SHOWN_ABOVE).any())
+                cells = " & ".join(
+                    f"{sub.loc[mt, 'reported']:.3f} & {_cell(sub.loc[mt, 'reproduced'], col)}" for mt in METALS
+                )
+                unit = "" if col == "R2" else f" ({_TEX_UNIT[med]})"
+                lines.append(f"{col.replace('R2', '$R^2$')}{unit} & {med} & {cells} \\\\")
+        note = (
+            r" --: $R^2$ undefined, the validation values do not vary (variance below the floor)." if undefined else ""
+        )
+        if low:
+            note += r" $<-10$: far worse than predicting the mean of the validation values (value in the CSV)."
         lines += [
             r"\hline",
-            rf"\multicolumn{{{2 + 2 * len(METALS)}}}{{l}}{{\footnotesize Data: {status}.}}",
+            rf"\multicolumn{{{2 + 2 * len(METALS)}}}{{l}}{{\footnotesize Data: {status}.{note}}}",
             r"\end{tabular}",
         ]
         return "\n".join(lines) + "\n"

@@ -5,6 +5,8 @@ LOSO: every site of the medium is predicted by the chosen configuration fitted o
 Null: the concentrations are permuted among sites (seeded) and the LOSO R² recomputed; the
 p-value ``(1 + #{null >= observed}) / (1 + n_perm)`` says whether the RF beats chance.
 Leave-region-out: ``LeaveOneGroupOut`` over the sites' regions, where at least two regions exist.
+
+R² is undefined (NaN, with the reason) when the observed values barely vary: :func:`accuracy`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,53 @@ from sklearn.model_selection import LeaveOneGroupOut, LeaveOneOut, cross_val_pre
 
 from .inversion import make_pipeline
 
-__all__ = ["loso", "permutation_null", "leave_region_out"]
+__all__ = ["R2_VARIANCE_FLOOR", "accuracy", "r2_undefined", "loso", "permutation_null", "leave_region_out"]
+
+R2_VARIANCE_FLOOR = 1e-6
+"""Floor of the sample variance of the observed values, relative to their squared mean (dimensionless).
+
+R² = 1 - SS_res / SS_tot divides by the spread of the observed values; when they (nearly) coincide
+it is a ratio of rounding noise (three soil Cd values all 0.1212 mg/kg gave R² = -2.7e11). A
+variance below 1e-6 x mean² is a coefficient of variation below 0.1 %: the relative rounding step
+of a value printed to four significant digits (0.1212 +- 0.00005 is +- 0.04 %) and far below the
+few-% repeatability of ICP-MS / AAS heavy-metal determinations, so such values do not differ in
+any digit a measurement has. Below the floor R² is undefined, not a number to compare.
+"""
+
+
+def r2_undefined(y, unit: str = "", floor: float = R2_VARIANCE_FLOOR) -> str:
+    r"""Why R² of predictions of ``y`` is undefined ("" when it is defined).
+
+    .. math:: s^2(y) \le \text{floor} \cdot \bar y^2 \quad\Rightarrow\quad R^2 \text{ undefined}
+
+    ``s²`` is the sample variance (ddof = 1); fewer than two values have none.
+    """
+    y = np.asarray(y, float)
+    if len(y) < 2:
+        return f"undefined: {len(y)} validation value(s), no variance"
+    var = float(np.var(y, ddof=1))
+    lim = floor * float(np.mean(y)) ** 2
+    if var > lim:
+        return ""
+    u = f" ({unit})²" if unit else ""
+    return f"undefined: variance of the validation values {var:.2g}{u} below the floor {lim:.2g}{u} ({floor:g} x mean²)"
+
+
+def accuracy(y, pred, unit: str = "", floor: float = R2_VARIANCE_FLOOR) -> dict:
+    """MAE, RMSE (unit of ``y``) and R² of ``pred`` against ``y``; R² NaN with ``R2_note`` when undefined.
+
+    ``sd_observed`` (sample sd of ``y``) says how negative a defined R² can get:
+    1 - R² = n / (n - 1) x (RMSE / sd)², so an RMSE 100 times the spread of three values is R² = -14999.
+    """
+    y, pred = np.asarray(y, float), np.asarray(pred, float)
+    note = r2_undefined(y, unit, floor)
+    return {
+        "MAE": float(mean_absolute_error(y, pred)),
+        "RMSE": float(np.sqrt(mean_squared_error(y, pred))),
+        "R2": float("nan") if note else float(r2_score(y, pred)),
+        "R2_note": note,
+        "sd_observed": float(np.std(y, ddof=1)) if len(y) > 1 else float("nan"),
+    }
 
 
 def _hp(best_params: dict) -> dict:
@@ -25,12 +73,7 @@ def _hp(best_params: dict) -> dict:
 
 def loso(X, y, best_params: dict, seed: int) -> dict:
     pred = cross_val_predict(make_pipeline(seed, **_hp(best_params)), X, y, cv=LeaveOneOut())
-    return {
-        "pred": pred,
-        "R2": r2_score(y, pred),
-        "MAE": mean_absolute_error(y, pred),
-        "RMSE": float(np.sqrt(mean_squared_error(y, pred))),
-    }
+    return {"pred": pred, **accuracy(y, pred)}
 
 
 def permutation_null(X, y, best_params: dict, seed: int, n_perm: int, n_jobs: int = 1) -> dict:
@@ -39,7 +82,9 @@ def permutation_null(X, y, best_params: dict, seed: int, n_perm: int, n_jobs: in
     null = Parallel(n_jobs=n_jobs)(delayed(lambda p: loso(X, y[p], best_params, seed)["R2"])(p) for p in perms)
     obs = loso(X, y, best_params, seed)["R2"]
     null = np.asarray(null)
-    return {"observed_R2": obs, "null_R2": null, "p_value": (1 + np.sum(null >= obs)) / (1 + n_perm)}
+    # a permutation keeps the variance: when the observed R² is undefined every null R² is, and so is p
+    p = (1 + np.sum(null >= obs)) / (1 + n_perm) if np.isfinite(obs) else float("nan")
+    return {"observed_R2": obs, "null_R2": null, "p_value": p}
 
 
 def leave_region_out(X, y, groups, best_params: dict, seed: int) -> dict | None:
@@ -47,10 +92,4 @@ def leave_region_out(X, y, groups, best_params: dict, seed: int) -> dict | None:
     if len(set(groups)) < 2:
         return None
     pred = cross_val_predict(make_pipeline(seed, **_hp(best_params)), X, y, cv=LeaveOneGroupOut(), groups=groups)
-    return {
-        "pred": pred,
-        "R2": r2_score(y, pred),
-        "MAE": mean_absolute_error(y, pred),
-        "RMSE": float(np.sqrt(mean_squared_error(y, pred))),
-        "n_regions": int(len(set(groups))),
-    }
+    return {"pred": pred, **accuracy(y, pred), "n_regions": int(len(set(groups)))}

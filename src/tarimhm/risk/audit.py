@@ -6,6 +6,8 @@ method column says how each reported statistic is read.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -15,7 +17,20 @@ from ..reported import Reported, backgrounds, igeo_factor, standards
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
 from .profiles import Profile, load_profile
 
-__all__ = ["audit_profile", "water_checks", "table9", "exposure_audit", "EXPLANATIONS", "TABLE9_ROWS"]
+__all__ = [
+    "audit_profile",
+    "water_checks",
+    "table9",
+    "exposure_audit",
+    "assign_basis",
+    "fitted_ids",
+    "EXPLANATIONS",
+    "TABLE9_ROWS",
+]
+
+# Risk numbers that are means over sites of a quantity linear in the concentrations: with fitted
+# per-metal means and calibrated (or stated) exposure factors they follow by arithmetic alone.
+MEAN_OF_LINEAR = {("ncr", "mean"), ("cr", "mean")}
 
 
 def _row(rec, profile, value, method, n_sites=None):
@@ -37,8 +52,67 @@ def _row(rec, profile, value, method, n_sites=None):
         "method": method,
         "explanation": "" if v.text == "reproduced" else EXPLANATIONS.get(rec.quantity, ""),
         "verdict_class": v.cls,
-        "basis": f"profile {profile}",
+        "basis": "independent",
+        "basis_detail": f"computed under profile {profile}",
     }
+
+
+def fitted_ids(rep: Reported, residuals: Path | None) -> set[str]:
+    """Ids of the printed numbers the site reconstruction fitted, and their printed duplicates.
+
+    Read from the reconstruction's own target list (``data_derived/sites/residuals.csv``, column
+    ``reported_ids`` of the fitted rows), never typed in.
+    """
+    if residuals is None or not Path(residuals).exists():
+        return set()
+    r = pd.read_csv(residuals, comment="#")
+    ids = {i for s in r.loc[r.fitted.astype(bool), "reported_ids"].dropna() for i in str(s).split(";")}
+    key = lambda x: (x.quantity, x.medium, x.group, x.metal, x.site, x.stat, x.cls, x.value)  # noqa: E731
+    keys = {key(rep[i]) for i in ids if i in rep._by_id}
+    return {x.id for x in rep.records if key(x) in keys}
+
+
+def assign_basis(audit: pd.DataFrame, rep: Reported, residuals: Path | None, calibrated_profile: str) -> pd.DataFrame:
+    """The ``basis`` of every risk row, from the reconstruction's and the calibration's target lists.
+
+    * ``calibrated``: a soil HI/CR range endpoint (the calibration's targets,
+      :func:`tarimhm.risk.calibrate.soil_endpoints`) under the calibrated profile;
+    * ``fitted``: a number the site reconstruction fitted (Igeo extremes, named Igeo, W3 HPI, shares of
+      sites over thresholds, and their printed duplicates);
+    * ``follows_from_fit``: a mean over sites of a quantity linear in the concentrations (fitted means
+      times calibrated factors), or an Igeo extreme over all metals (the extreme of fitted extremes);
+    * ``independent``: everything else; on real site tables everything but the calibrated endpoints.
+    """
+    from .calibrate import soil_endpoints
+
+    fitted = fitted_ids(rep, residuals)
+    cal = set(soil_endpoints(rep).reported_id)
+    a = audit.copy()
+    real = a.get("data_status", pd.Series("", index=a.index)).eq("real")
+    basis, detail = [], []
+    for i, r in a.iterrows():
+        q, st = r.quantity, r.stat
+        if r.reported_id in cal and r.profile == calibrated_profile:
+            b, d = "calibrated", "a target of the calibration of the exposure factors (soil HI/CR endpoints)"
+        elif real[i]:
+            b, d = "independent", "real site data"
+        elif r.reported_id in fitted:
+            b, d = "fitted", "a target of the site reconstruction (or a printed duplicate of one)"
+        elif (q, st) in MEAN_OF_LINEAR:
+            b, d = "follows_from_fit", "mean over sites of a linear function of the concentrations: fitted means"
+        elif q == "igeo" and r.metal == "all":
+            b, d = "follows_from_fit", "extreme over metals of the fitted per-metal Igeo extremes"
+        else:
+            b, d = "independent", f"computed under profile {r.profile}; not a target of the fit or the calibration"
+        basis.append(b)
+        detail.append(d)
+    a["basis"], a["basis_detail"] = basis, detail
+    cls = [
+        "reproduced by construction" if c == "reproduced" and b != "independent" else c
+        for c, b in zip(a.verdict_class, a.basis, strict=True)
+    ]
+    a["verdict_class"] = cls
+    return a
 
 
 def _agg(s: pd.Series, stat: str) -> float:
@@ -335,8 +409,9 @@ def exposure_audit(rep: Reported, t9: pd.DataFrame) -> pd.DataFrame:
                     "reproduced": r.paper_reproducing,
                     "verdict": r.verdict_this_study,
                     "verdict_class": r.verdict_class,
-                    "basis": "implied by the paper's soil HI/CR (calibration)",
+                    "basis": "calibrated",
                     "data_status": "real",
+                    "basis_detail": "the printed factor beside the one the paper's soil HI/CR imply (calibration)",
                 }
             )
     return pd.DataFrame(rows)

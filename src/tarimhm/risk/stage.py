@@ -15,7 +15,7 @@ from ..provenance import atomic_write_text, make_provenance, write_json, write_t
 from ..reported import Reported, backgrounds, igeo_factor, standards
 from ..sitetable import data_status, load_sites, site_table_source
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
-from .audit import CALIBRATED, TABLE9_COLUMNS, audit_profile, exposure_audit, table9, water_checks
+from .audit import CALIBRATED, TABLE9_COLUMNS, assign_basis, audit_profile, exposure_audit, table9, water_checks
 from .calibrate import GRID_PATH, calibrate
 from .profiles import Profile, is_shipped, list_profiles, load_profile
 
@@ -140,6 +140,7 @@ def run_audit(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     audit = pd.concat(
         [audit_profile(rep, p, soil, water, params.risk.hpi_form) for p in profs], ignore_index=True
     ).assign(data_status=status)
+    audit = assign_basis(audit, rep, paths.sites_dir() / "residuals.csv", CALIBRATED)
     wc = water_checks(rep, profs, water)
     prov = make_provenance(
         script,

@@ -4,22 +4,95 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import geo, paths
 from ..audit import write_audit
 from ..config import Params, params_hash, section_hash
-from ..domain import UNITS
-from ..provenance import make_provenance, write_json, write_table
+from ..domain import METALS, UNITS
+from ..provenance import atomic_path, make_provenance, write_json, write_sidecar, write_table
 from ..reported import Reported
 from ..sitetable import COLUMNS, read_site_table, site_table_path, validate_site_table
 from .audit import audit_geography
 from .consistency import checks_frame, conflict_map, excluded_constraints, run_checks
+from .ensemble import summarise_cells
 from .locate import load_site_locations, locate_sites
-from .reconstruct import reconstruct, residual_table
+from .reconstruct import EnsembleFit, reconstruct_ensemble, residual_table
 from .targets import SITE_IDS
 
 __all__ = ["run_reconstruction"]
+
+MEMBER0 = "member 0 = medoid of the ensemble: the table the RF, the maps and the figures use"
+
+
+def _write_ensemble(fit: EnsembleFit, path: Path, prov, digits: int) -> Path:
+    """All members as NetCDF-3 (scipy engine: no timestamp inside, so the bytes are reproducible)."""
+    import xarray as xr
+
+    sites = SITE_IDS[fit.medium]
+    ds = xr.Dataset(
+        {
+            "concentration": (
+                ("member", "site_id", "metal"),
+                fit.members,
+                {"units": UNITS[fit.medium], "long_name": f"{fit.medium} concentration"},
+            ),
+            "chain": (("member",), fit.chain.astype("int32"), {"long_name": "Metropolis chain of the member"}),
+        },
+        coords={"member": np.arange(len(fit.members), dtype="int32"), "site_id": sites, "metal": list(METALS)},
+        attrs={
+            "title": f"Reconstruction ensemble of the {fit.medium} site table (Zhao et al. 2026, Tables S1/S2)",
+            "Conventions": "CF-1.8",
+            "member_0": MEMBER0,
+            "method": "tarimhm.sites.ensemble: lognormal prior restricted to the printed rounding intervals, "
+            "random-walk Metropolis in the null space of the constraint Jacobian",
+            "significant_digits": digits,
+            "data_status": "reconstructed",
+            "provenance": prov.model_dump_json(),
+        },
+    )
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="scipy", format="NETCDF3_64BIT")
+    write_sidecar(path, prov)
+    return path
+
+
+def _identifiability(fit: EnsembleFit, n_targets: dict) -> tuple[dict, pd.DataFrame]:
+    """Rank and null-space dimension of the constraint Jacobian at member 0; the targets that pin each cell."""
+    J = fit.jacobian
+    s = np.linalg.svd(J, compute_uv=False) if J.size else np.zeros(0)
+    rank = int(np.sum(s > 1e-8 * s.max())) if s.size else 0
+    n_cells = J.shape[1]
+    row = {
+        "medium": fit.medium,
+        "cells": n_cells,
+        "interval_constraints": J.shape[0],
+        **n_targets,
+        "jacobian_rank": rank,
+        "null_space_dimension": n_cells - rank,
+        "widened_intervals": len(fit.widened),
+    }
+    sites = SITE_IDS[fit.medium]
+    rows = []
+    for c in range(n_cells):
+        col = np.abs(J[:, c])
+        top = np.argsort(-col, kind="stable")[:3]
+        for k, t in enumerate(top):
+            if col[t] <= 0:
+                continue
+            rows.append(
+                {
+                    "medium": fit.medium,
+                    "site_id": sites[c // len(METALS)],
+                    "metal": METALS[c % len(METALS)],
+                    "rank": k + 1,
+                    "constraint_id": fit.jacobian_rows[t],
+                    # |d(statistic)/d ln C| in units of the statistic's interval half-width
+                    "sensitivity_per_half_width": float(col[t]),
+                }
+            )
+    return row, pd.DataFrame(rows)
 
 
 def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bool = True) -> dict:
@@ -43,8 +116,17 @@ def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bo
     )
     write_table(checks_frame(checks), out / "consistency.csv", prov_rec, float_format="%.6g")
     residuals, summary = [], {"media": {}}
+    cells, ident, pins = [], [], []
     for medium in ("soil", "water"):
-        rec = reconstruct(rep, medium, p, excl, hpi_form=params.risk.hpi_form, progress=progress)
+        rec, fit = reconstruct_ensemble(rep, medium, p, excl, hpi_form=params.risk.hpi_form, progress=progress)
+        _write_ensemble(fit, paths.ensemble(medium), prov_rec, p.significant_digits)
+        cells.append(summarise_cells(fit.members, medium, SITE_IDS[medium]))
+        kinds = pd.Series([iv.source for iv in fit.intervals.values()]).value_counts()
+        row, pin = _identifiability(
+            fit, {f"{k.split(' ')[0]}_constraints": int(kinds.get(k, 0)) for k in ("exact", "one-sided", "soft")}
+        )
+        ident.append(row)
+        pins.append(pin)
         locs = locate_sites(loc, medium, SITE_IDS[medium])
         df = rec.concentrations.merge(locs, on="site_id")
         df["medium"], df["unit"], df["data_status"] = medium, UNITS[medium], "reconstructed"
@@ -52,6 +134,11 @@ def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bo
         fmt = f"%.{p.significant_digits}g"
         write_table(df, site_table_path(medium, "reconstructed"), prov_rec, float_format=fmt)
         rt = residual_table(rec, p, conflicts)
+        iv = fit.intervals
+        rt["interval_lo"] = [iv[c].lo if c in iv else np.nan for c in rt.constraint_id]
+        rt["interval_hi"] = [iv[c].hi if c in iv else np.nan for c in rt.constraint_id]
+        rt["interval_source"] = [iv[c].source if c in iv else "" for c in rt.constraint_id]
+        rt["in_interval"] = [iv[c].contains(v) if c in iv else None for c, v in zip(rt.constraint_id, rt.reconstructed)]
         residuals.append(rt)
         real = site_table_path(medium, "real")
         if real.exists():
@@ -72,7 +159,19 @@ def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bo
             "fitted_met": int(fitted.met.sum()),
             "not_fitted": sorted(rt.loc[~rt.fitted, "constraint_id"]),
             "fitted_not_met": sorted(fitted.loc[~fitted.met, "constraint_id"]),
+            "ensemble": {
+                "n_members": int(len(fit.members)),
+                "member_0": MEMBER0,
+                "used_downstream": "real site table (the ensemble describes the reconstruction only)"
+                if real.exists()
+                else "member 0",
+                "widened_intervals": fit.widened,
+                **fit.diagnostics,
+            },
         }
+    write_table(pd.concat(cells, ignore_index=True), out / "ensemble_cells.csv", prov_rec, float_format="%.6g")
+    write_table(pd.DataFrame(ident), out / "identifiability.csv", prov_rec, float_format="%.6g")
+    write_table(pd.concat(pins, ignore_index=True), out / "pinning.csv", prov_rec, float_format="%.4g")
     allres = pd.concat(residuals, ignore_index=True)
     write_table(allres, out / "residuals.csv", prov_rec, float_format="%.6g")
     summary["checks"] = {v: int(n) for v, n in checks_frame(checks)["verdict"].value_counts().sort_index().items()}

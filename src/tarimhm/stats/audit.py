@@ -17,12 +17,13 @@ def _key(r):
     return (r.quantity, r.medium, r.group, r.metal, r.site, r.stat, r.cls, r.value)
 
 
-def basis_map(rep: Reported) -> dict[str, str]:
-    """reported id -> how the site reconstruction used that number.
+def basis_map(rep: Reported) -> dict[str, tuple[str, str]]:
+    """reported id -> (basis, detail): how the site reconstruction used that number.
 
-    'by construction' for the numbers it fitted, the same number printed elsewhere (Abstract,
-    text) and variance shares derived from fitted eigenvalues; 'left out of the fit' for the
-    numbers a consistency check refuted; everything else is independent of the fit.
+    ``fitted`` for the numbers it fitted and the same number printed elsewhere (Abstract, text);
+    ``follows_from_fit`` for variance shares computed from fitted eigenvalues; numbers a consistency
+    check refuted are ``independent`` ("left out of the fit"); everything else is independent of the fit.
+    The fitted ids are read from the reconstruction's own target list (``residuals.csv``), never typed.
     """
     f = paths.sites_dir() / "residuals.csv"
     if not f.exists():
@@ -38,10 +39,12 @@ def basis_map(rep: Reported) -> dict[str, str]:
     out = {}
     for rec in rep.records:
         k = _key(rec)
-        if k in fk or (rec.quantity in ("pca_variance", "pca_cumulative") and rec.medium in eig_media):
-            out[rec.id] = "by construction (fitted in the reconstruction)"
+        if k in fk:
+            out[rec.id] = ("fitted", "a target of the site reconstruction (or a printed duplicate of one)")
+        elif rec.quantity in ("pca_variance", "pca_cumulative") and rec.medium in eig_media:
+            out[rec.id] = ("follows_from_fit", "variance share = fitted eigenvalue / number of metals")
         elif k in lk:
-            out[rec.id] = "left out of the fit (contradicts other numbers)"
+            out[rec.id] = ("independent", "left out of the fit (contradicts other numbers)")
     return out
 
 
@@ -52,7 +55,11 @@ def _row(rec, value, method, basis, status, tol_abs=None, n_sites=None, v=None):
         v = share_verdict(rec.value, value, n_sites)
     elif v is None:
         v = verdict(rec.value, value)
-    b = "independent (real site data)" if status == "real" else basis.get(rec.id, "independent of the fit")
+    b, detail = (
+        ("independent", "real site data")
+        if status == "real"
+        else basis.get(rec.id, ("independent", "not a target of the reconstruction"))
+    )
     v = by_construction(v, b)
     return {
         "reported_id": rec.id,
@@ -70,6 +77,7 @@ def _row(rec, value, method, basis, status, tol_abs=None, n_sites=None, v=None):
         "method": method,
         "verdict_class": v.cls,
         "data_status": status,
+        "basis_detail": detail,
     }
 
 
@@ -156,7 +164,7 @@ def markdown(a: pd.DataFrame, status: str, prov) -> str:
     ]
     for r in a.itertuples(index=False):
         lines.append(f"| `{r.reported_id}` | {r.reported:.4g} | {r.reproduced:.4g} | {r.verdict} | {r.basis} |")
-    n_ind = (a.basis == "independent of the fit").sum()
-    ok_ind = ((a.basis == "independent of the fit") & (a.verdict == "reproduced")).sum()
+    n_ind = (a.basis == "independent").sum()
+    ok_ind = ((a.basis == "independent") & (a.verdict_class == "reproduced")).sum()
     lines += ["", f"Independent of the fit: {ok_ind} of {n_ind} reproduced."]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Propagation of the reconstruction ensemble through every site-level stage (issue 14)."""
