@@ -65,3 +65,19 @@ def test_audit_row_schema_is_enforced():
         check_audit(pd.DataFrame(row).drop(columns="basis"), "x.csv")
     with pytest.raises(ValueError, match="unknown verdict class"):
         check_audit(pd.DataFrame(row | {"verdict_class": ["close enough"]}))
+
+
+def test_igeo_verdict_uses_the_printed_rounding(rep):
+    """Igeo is printed to two decimals near zero: reproduced when it rounds to the print, not within 1 %."""
+    from tarimhm.risk.audit import _row
+
+    r = rep["s3.4.1p2:igeo.soil.As.S1.value"]  # printed 0.33
+    assert _row(r, "p", 0.3259, "m")["verdict_class"] == "reproduced"  # 1.2 % off, but rounds to 0.33
+    assert _row(r, "p", 0.3249, "m")["verdict_class"] == "differs"  # rounds to 0.32
+
+
+def test_within_float_edge():
+    from tarimhm.audit import within
+
+    assert within(0.80, 0.78, 0.02).cls == "reproduced"  # |d| = 0.020000000000000018 in floating point
+    assert within(0.80, 0.7799, 0.02).cls == "differs"

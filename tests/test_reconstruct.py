@@ -13,7 +13,7 @@ from tarimhm.sites.targets import _count_residuals, _pearson
 def test_two_runs_byte_identical(tiny, rep, tmp_path):
     _, a = _run(tiny, rep, tmp_path / "a")
     _, b = _run(tiny, rep, tmp_path / "b")
-    for name in ("soil.csv", "water.csv", "residuals.csv", "consistency.csv"):
+    for name in ("soil.csv", "water.csv", "residuals.csv", "consistency.csv", "ensemble_soil.nc", "ensemble_water.nc"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 

@@ -70,6 +70,13 @@ EXTRAS = [
     ("data_derived/maps/soil_maps.tif", "60 m basin rasters: mean, ensemble spread, interval bounds (COG)"),
     ("figures/fig6unc_soil_uncertainty.pdf", "spread and area-of-applicability companions of Figs 6-7"),
     ("data_derived/sites/consistency.csv", "checks of whether the printed numbers can hold together"),
+    (
+        "data_derived/sites/ensemble_soil.nc",
+        "200 site tables per medium consistent with every printed number (member 0 = the table used)",
+    ),
+    ("data_derived/sites/identifiability.csv", "how much of each site table the printed numbers pin down"),
+    ("data_derived/ensemble/holds.csv", "in how many ensemble members each site-level verdict holds"),
+    ("data_derived/sites/checker_validation.csv", "sensitivity and specificity of the consistency checks"),
     ("paper/tables/tab9_exposure.csv", "Table 9 beside the exposure factors the paper's own results imply"),
     ("data_derived/uncertainty/mc_summary.csv", "Monte Carlo HI/TCR per site: percentiles, P(HI > 1), P(TCR > 1e-4)"),
     (

@@ -21,7 +21,7 @@ from ..audit import Verdict, cannot, coincidence, verdict, within
 from ..domain import UNITS
 from ..reported import Reported
 
-__all__ = ["audit_rf", "metric_verdict", "basis_of", "QUANT", "R2_TOL", "AUDIT_COLUMNS_TABLE4"]
+__all__ = ["audit_rf", "metric_verdict", "basis_of", "QUANT", "R2_TOL", "R2_FLOOR", "AUDIT_COLUMNS_TABLE4"]
 
 QUANT = {"MAE": "rf_mae", "RMSE": "rf_rmse", "R2": "rf_r2"}
 R2_TOL = 0.02
@@ -29,6 +29,12 @@ R2_TOL = 0.02
 percentage hides differences near 1 (0.997 vs 0.977 is 2 % but 7 times the unexplained variance) and
 explodes near 0, so R² is compared absolutely, with the tolerance the package uses for Pearson's r, the
 other coefficient printed to 3 decimals (``reconstruction.tolerance_r`` of analysis/params.yaml)."""
+R2_FLOOR = -10.0
+"""Audits and tables show no R² below this: R² = 1 - MSE / variance, so R² < -10 means an error more than
+sqrt(11) = 3.3 times the spread of the validation values, and the digits beyond say nothing but "far worse
+than the mean" (a near-constant validation set makes them astronomically large). Such rows carry
+``reproduced`` empty, ``censored_below`` = -10 and the RMSE-to-spread ratio in the verdict; the exact value
+stays in ``data_derived/rf/metrics.csv``."""
 AUDIT_COLUMNS_TABLE4 = [
     "reported_id",
     "indicator",
@@ -37,6 +43,7 @@ AUDIT_COLUMNS_TABLE4 = [
     "unit",
     "reported",
     "reproduced",
+    "censored_below",
     "verdict",
     "data_status",
 ]
@@ -122,6 +129,7 @@ def audit_rf(rep: Reported, m: pd.DataFrame) -> pd.DataFrame:
             vd = metric_verdict(
                 col, r.value, v, unit, status, notes[hit].iloc[0] if col == "R2" else "", _spread(m[hit].iloc[0])
             )
+            censored = col == "R2" and np.isfinite(v) and v < R2_FLOOR
             rows.append(
                 {
                     "reported_id": r.id,
@@ -130,7 +138,8 @@ def audit_rf(rep: Reported, m: pd.DataFrame) -> pd.DataFrame:
                     "metal": r.metal,
                     "unit": unit,
                     "reported": r.value,
-                    "reproduced": v,
+                    "reproduced": np.nan if censored else v,
+                    "censored_below": R2_FLOOR if censored else np.nan,
                     "verdict": vd.text,
                     "data_status": status,
                     "verdict_class": vd.cls,

@@ -10,7 +10,7 @@ from ..config import Params
 from ..domain import TABLE_METALS as METALS
 from ..reported import Reported
 from ..viz.tables import Tabled
-from .audit import AUDIT_COLUMNS_TABLE4, QUANT
+from .audit import AUDIT_COLUMNS_TABLE4, QUANT, R2_FLOOR
 
 __all__ = ["tab4"]
 
@@ -18,15 +18,15 @@ __all__ = ["tab4"]
 _TEX_UNIT = {"soil": "mg/kg", "water": r"$\mu$g/L"}  # UNITS of tarimhm.domain, spelled for LaTeX (as Tables 5-6)
 
 
-R2_SHOWN_ABOVE = -10.0
-"""Lowest R² the LaTeX table prints as a number; below it prints $<-10$ (the CSV keeps the value)."""
+R2_SHOWN_ABOVE = R2_FLOOR
+"""Lowest R² the table prints as a number; below it prints $<-10$ (exact value in data_derived/rf/metrics.csv)."""
 
 
-def _cell(v: float, indicator: str) -> str:
+def _cell(v: float, indicator: str, censored: float = np.nan) -> str:
+    if np.isfinite(censored):
+        return f"$<{censored:.0f}$"
     if not np.isfinite(v):
         return "--"
-    if indicator == "R2" and v < R2_SHOWN_ABOVE:
-        return f"$<{R2_SHOWN_ABOVE:.0f}$"
     return f"{v:.3f}"
 
 
@@ -48,10 +48,12 @@ def tab4(params: Params, rep: Reported) -> Tabled:
         for col in QUANT:
             for med in ("soil", "water"):
                 sub = a[(a.indicator == col) & (a.medium == med)].set_index("metal")
-                undefined |= bool(sub.reproduced.isna().any())
-                low |= bool((col == "R2") and (sub.reproduced < R2_SHOWN_ABOVE).any())
+                undefined |= bool((sub.reproduced.isna() & sub.censored_below.isna()).any())
+                low |= bool(sub.censored_below.notna().any())
                 cells = " & ".join(
-                    f"{sub.loc[mt, 'reported']:.3f} & {_cell(sub.loc[mt, 'reproduced'], col)}" for mt in METALS
+                    f"{sub.loc[mt, 'reported']:.3f} & "
+                    f"{_cell(sub.loc[mt, 'reproduced'], col, sub.loc[mt, 'censored_below'])}"
+                    for mt in METALS
                 )
                 unit = "" if col == "R2" else f" ({_TEX_UNIT[med]})"
                 lines.append(f"{col.replace('R2', '$R^2$')}{unit} & {med} & {cells} \\\\")
@@ -59,7 +61,9 @@ def tab4(params: Params, rep: Reported) -> Tabled:
             r" --: $R^2$ undefined, the validation values do not vary (variance below the floor)." if undefined else ""
         )
         if low:
-            note += r" $<-10$: far worse than predicting the mean of the validation values (value in the CSV)."
+            note += (
+                r" $<-10$: far worse than predicting the mean of the validation values (exact value in metrics.csv)."
+            )
         lines += [
             r"\hline",
             rf"\multicolumn{{{2 + 2 * len(METALS)}}}{{l}}{{\footnotesize Data: {status}.{note}}}",

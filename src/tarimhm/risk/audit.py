@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..audit import differs, not_audited, reproduced, share_verdict, verdict
+from ..audit import differs, not_audited, reproduced, share_verdict, verdict, within
 from ..domain import METALS, WATER_CARCINOGENS
 from ..reported import Reported, backgrounds, igeo_factor, standards
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
@@ -34,7 +34,14 @@ MEAN_OF_LINEAR = {("ncr", "mean"), ("cr", "mean")}
 
 
 def _row(rec, profile, value, method, n_sites=None):
-    v = share_verdict(rec.value, value, n_sites) if rec.stat == "share" and n_sites else verdict(rec.value, value)
+    if rec.stat == "share" and n_sites:
+        v = share_verdict(rec.value, value, n_sites)
+    elif rec.quantity == "igeo" and rec.decimals is not None:
+        # Igeo is printed to two decimals around zero: a relative tolerance is meaningless there, so a
+        # value reproduces the print when it rounds to it (|difference| <= half a unit of the last digit)
+        v = within(rec.value, value, rec.half_unit, fmt="{:+.3f}")
+    else:
+        v = verdict(rec.value, value)
     return {
         "reported_id": rec.id,
         "locator": rec.locator,

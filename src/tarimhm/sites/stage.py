@@ -49,7 +49,8 @@ def _write_ensemble(fit: EnsembleFit, path: Path, prov, digits: int) -> Path:
             "random-walk Metropolis in the null space of the constraint Jacobian",
             "significant_digits": digits,
             "data_status": "reconstructed",
-            "provenance": prov.model_dump_json(),
+            # provenance without its time stamp, so that the same seed gives the same bytes (full: sidecar)
+            **{k: v for k, v in prov.flat().items() if k != "tarimhm_created_utc"},
         },
     )
     with atomic_path(path) as tmp:
