@@ -54,8 +54,9 @@ def test_r2_difference_is_absolute_never_a_percentage():
     assert "%" not in v.text
     assert metric_verdict("R2", 0.408, 0.42, "1", "real") == ("reproduced", "reproduced")  # +0.012 <= 0.02
     assert metric_verdict("R2", 0.408, 0.43, "1", "real").text.startswith("differs by +0.022")
-    # a relative comparison would have called 0.997 -> 0.977 "within 3 %": it is 7 x the unexplained variance
-    assert metric_verdict("R2", 0.997, 0.977, "1", "real").cls == "differs"
+    # a relative comparison would have called 0.997 -> 0.976 "within 3 %": it is 8 x the unexplained variance
+    assert metric_verdict("R2", 0.997, 0.976, "1", "real").cls == "differs"
+    assert metric_verdict("R2", 0.997, 0.977, "1", "real").cls == "reproduced"  # |d| = 0.02 exactly
     v = metric_verdict("R2", 0.997, math.nan, "1", "real", "undefined: variance of the validation values 0")
     assert v == ("cannot be reproduced: R² undefined: variance of the validation values 0", "cannot be reproduced")
 

@@ -121,8 +121,8 @@ def test_statistics_audit_on_reconstruction(use_sites, rep, params, tmp_path):
     a = run_statistics(params, rep, paths.ROOT / "analysis" / "020_statistics.py")
     t7 = a[a.reported_id.str.startswith("tab7:pca_loading")]
     assert len(t7) == 10 and (t7.reproduced - t7.reported).abs().max() < 0.02
-    assert set(t7.basis) == {"by construction (fitted in the reconstruction)"}
-    left = a[a.basis.str.startswith("left out")]
+    assert set(t7.basis) == {"fitted"}
+    left = a[a.basis_detail.str.startswith("left out")]
     assert set(left.reported_id) >= {"s3.1p1:sum_hm.water.mean", "s3.3.2p1:pearson_p.soil.Pb-As.max"}
     assert not left.verdict.eq("reproduced").any()
     assert (paths.AUDIT / "statistics.md").exists()
