@@ -202,3 +202,27 @@ def test_geography_audit_of_sect_2_1(rep):
     assert a.loc[("n_prefectures", "value"), "verdict"] == "reproduced"
     assert a.loc[("basin_lon", "min"), "verdict"] == "reproduced"  # 73.50 E -> 73
     assert a.loc[("basin_lon", "max"), "verdict"].startswith("differs: the five-prefecture basin ends at 93.82")
+
+
+def test_headline_separates_the_bases():
+    from tarimhm.report import _basis_table
+
+    nums = pd.DataFrame(
+        {
+            "basis": ["independent", "independent", "fitted", "calibrated", "coincidence", "input", ""],
+            "class": [
+                "reproduced",
+                "differs",
+                "reproduced by construction",
+                "reproduced by construction",
+                "agrees by coincidence",
+                "input",
+                "not audited",
+            ],
+        }
+    )
+    rows = {ln.split("|")[1].strip(): ln for ln in _basis_table(nums)[2:]}
+    # independent: 2 numbers, 1 reproduced, 1 differs; inputs and unaudited numbers are not counted
+    assert [c.strip() for c in rows["**independent**"].split("|")[2:-1]] == ["2", "1", "", "", "1"]
+    assert [c.strip() for c in rows["**coincidence**"].split("|")[2:-1]] == ["1", "", "", "1", ""]
+    assert set(rows) == {f"**{b}**" for b in ("independent", "fitted", "calibrated", "follows_from_fit", "coincidence")}
