@@ -316,7 +316,7 @@ def _ensemble_lines(numbers: pd.DataFrame) -> list[str]:
 
 def _fmt_cell(v) -> str:
     if isinstance(v, float):
-        return "" if pd.isna(v) else f"{v:.3g}"
+        return "" if pd.isna(v) else (f"{v:.0f}" if v.is_integer() else f"{v:.3g}")
     return str(v)
 
 
