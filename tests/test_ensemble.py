@@ -81,7 +81,7 @@ def _synthetic_problem(C_true: np.ndarray):
 
 def _ensemble(C_true, seed, n_members=60, swap_prob=0.2):
     targets, iv = _synthetic_problem(C_true)
-    pairs = E._order(targets, iv)
+    pairs = E.hard_first(targets, iv)
     shape = C_true.shape
     rng = np.random.default_rng([seed, 99])
     for _ in range(20):  # a start from the prior, moved inside the intervals

@@ -57,7 +57,7 @@ Deterministic for a seed (numpy ``default_rng([seed, medium])``) and fixed libra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,7 @@ from ..reported import Reported, igeo_factor
 from ..risk.indices import igeo_inverse
 from .targets import Target
 
-__all__ = ["Interval", "intervals", "feasible", "feasible_start", "sample", "Ensemble", "medoid", "jacobian"]
+__all__ = ["Interval", "intervals", "hard_first", "feasible", "feasible_start", "sample", "medoid", "jacobian"]
 
 _SHARE_EPS = 1e-9  # shares are computed as 100 * mean(bool): 100 * 0.4 = 40.00000000000001
 
@@ -123,7 +123,7 @@ def intervals(targets: list[Target], rep: Reported, tolerance_r: float) -> dict[
     return out
 
 
-def _order(targets: list[Target], iv: dict[str, Interval]) -> list[tuple[Target, Interval]]:
+def hard_first(targets: list[Target], iv: dict[str, Interval]) -> list[tuple[Target, Interval]]:
     """Fitted targets, cheapest and most often violated first (early exit in :func:`feasible`)."""
     rank = {"mean": 0, "sum": 1, "extreme": 2, "named": 2, "count": 3, "standard": 3, "ratio": 4, "hpi": 5}
     pairs = [(t, iv[t.cid]) for t in targets if t.cid in iv]
@@ -180,7 +180,7 @@ def feasible_start(x0: np.ndarray, pairs, shape, max_nfev: int = 400) -> np.ndar
     return res.x
 
 
-def jacobian(x: np.ndarray, pairs, shape, eps: float = 1e-6) -> np.ndarray:
+def jacobian(x: np.ndarray, pairs, shape, eps: float = 1e-6) -> tuple[np.ndarray, list[str]]:
     """d(value_t / half-width_t) / d ln C: central differences, one row per interval target.
 
     Only targets with a finite interval width enter (shares, counts and one-sided ranks are locally
@@ -201,15 +201,6 @@ def _null_space(J: np.ndarray, rtol: float = 1e-8) -> tuple[np.ndarray, int]:
     u, s, vt = np.linalg.svd(J, full_matrices=True)
     rank = int(np.sum(s > rtol * s.max())) if s.size else 0
     return vt[rank:].T, rank
-
-
-@dataclass
-class Ensemble:
-    medium: str
-    members: np.ndarray  # (n_members, n_sites, n_metals), member 0 = medoid
-    chain: np.ndarray  # chain of each member
-    acceptance: list[float]
-    diagnostics: dict = field(default_factory=dict)
 
 
 def medoid(X: np.ndarray) -> int:

@@ -258,7 +258,7 @@ def reconstruct_ensemble(
     q = p.ensemble
     shape = (len(SITE_IDS[medium]), len(METALS))
     iv = E.intervals(rec.targets, rep, p.tolerance_r)
-    pairs = E._order(rec.targets, iv)
+    pairs = E.hard_first(rec.targets, iv)
     starts, refined = [], []
     with threadpool_limits(1):
         for i in np.argsort(rec.start_costs, kind="stable"):
@@ -271,7 +271,7 @@ def reconstruct_ensemble(
         widened: dict[str, str] = {}
         if not starts:
             widened = _widen(iv, pairs, refined[0], shape, p)
-            pairs = E._order(rec.targets, iv)
+            pairs = E.hard_first(rec.targets, iv)
             starts = [refined[0]]
         means = np.array([next(t.reported for t in rec.targets if t.cid == f"{medium}.mean.{m}") for m in METALS])
         chain_starts = [starts[c % len(starts)] for c in range(q.chains)]
