@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..audit import differs, not_audited, reproduced, share_verdict, verdict, within
+from ..audit import Verdict, by_construction, differs, not_audited, reproduced, share_verdict, verdict, within
 from ..domain import METALS, WATER_CARCINOGENS
 from ..reported import Reported, backgrounds, igeo_factor, standards
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
@@ -114,11 +114,9 @@ def assign_basis(audit: pd.DataFrame, rep: Reported, residuals: Path | None, cal
         basis.append(b)
         detail.append(d)
     a["basis"], a["basis_detail"] = basis, detail
-    cls = [
-        "reproduced by construction" if c == "reproduced" and b != "independent" else c
-        for c, b in zip(a.verdict_class, a.basis, strict=True)
+    a["verdict_class"] = [
+        by_construction(Verdict(t, c), b).cls for t, c, b in zip(a.verdict, a.verdict_class, a.basis, strict=True)
     ]
-    a["verdict_class"] = cls
     return a
 
 
