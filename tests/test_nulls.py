@@ -1,0 +1,186 @@
+"""Validation statistics of stage 061: known answers, references (scikit-learn), and tests that the
+methods can fail (uniform p under simulated nulls, family-wise error, power, coverage, optimism)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.dummy import DummyRegressor
+from sklearn.linear_model import RidgeCV
+from sklearn.metrics import r2_score
+from sklearn.model_selection import LeaveOneOut, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from tarimhm.rf import nulls
+
+
+def test_perm_p_by_hand():
+    null = np.array([0.1, 0.5, 0.5, 0.9])
+    assert nulls.perm_p(null, 0.5) == 4 / 5  # 1 + #{0.5, 0.5, 0.9}
+    assert nulls.perm_p(null, 0.95) == 1 / 5  # the smallest attainable, 1 / (1 + B)
+    assert nulls.perm_p(np.array([0.1, np.nan]), 0.5) == 2 / 3  # an undefined null value counts as exceeding
+    assert np.isnan(nulls.perm_p(null, np.nan))
+
+
+def test_r2_rows_equals_sklearn():
+    rng = np.random.default_rng(1)
+    y, p = rng.gamma(2, 3, (50, 7)), rng.gamma(2, 3, (50, 7))
+    assert np.allclose(nulls.r2_rows(y, p), [r2_score(a, b) for a, b in zip(y, p)], rtol=0, atol=1e-12)
+    # below the variance floor: undefined, not a number
+    assert np.isnan(nulls.r2_rows(np.array([0.1212, 0.1212, 0.1212]), np.array([0.1, 0.2, 0.3])))
+
+
+def test_mean_baseline_equals_loo_dummy():
+    """R² = 1 - n²/(n-1)² for the leave-one-out training mean, whatever y (n = 10: 1 - 100/81)."""
+    for n in (9, 10):
+        y = np.random.default_rng(n).lognormal(0, 1, n)
+        pred = cross_val_predict(DummyRegressor(), np.zeros((n, 1)), y, cv=LeaveOneOut())
+        assert nulls.mean_baseline_r2(y) == pytest.approx(r2_score(y, pred), abs=1e-12)
+    assert nulls.mean_baseline_r2(np.ones(10)) == pytest.approx(-19 / 81)
+
+
+def test_ridge_loso_is_nested():
+    """The ridge penalty is chosen inside every training set (equals a manual LOO loop)."""
+    rng = np.random.default_rng(3)
+    X, y = rng.uniform(size=(9, 4)), rng.normal(size=9)
+    manual = [
+        make_pipeline(StandardScaler(), RidgeCV(alphas=nulls.RIDGE_ALPHAS))
+        .fit(np.delete(X, i, 0), np.delete(y, i))
+        .predict(X[i : i + 1])[0]
+        for i in range(9)
+    ]
+    assert np.allclose(nulls.ridge_loso(X, y), manual, rtol=0, atol=1e-12)
+
+
+def test_splits_exact_counts():
+    tr, te = nulls.holdout_splits(10, 3)
+    assert tr.shape == (120, 7) and te.shape == (120, 3)
+    assert nulls.holdout_splits(9, 3)[1].shape == (84, 3)
+    for a, b in zip(tr, te):
+        assert sorted([*a, *b]) == list(range(10))
+    assert len({tuple(t) for t in te}) == 120
+    lt, le = nulls.loso_splits(5)
+    assert le[:, 0].tolist() == [0, 1, 2, 3, 4] and all(i not in row for i, row in zip(range(5), lt))
+
+
+def test_null_responses_draw_members_in_turn():
+    members = np.array([[1.0, 2, 3], [10, 20, 30]])
+    perms = np.array([[2, 1, 0], [0, 2, 1], [1, 0, 2]])
+    assert nulls.null_responses(members, perms).tolist() == [[3, 2, 1], [10, 30, 20], [2, 1, 3]]
+
+
+def test_minp_adjust_by_hand():
+    """Observed (0.35, 0.05), B = 4 null rows. Column 0 is (0.35 | 0.1, 0.2, 0.3, 0.4): p = #{>=}/5 =
+    (2, 5, 4, 3, 1)/5; column 1 (0.05 | 0.4, 0.3, 0.2, 0.1): (5, 1, 2, 3, 4)/5. Row minima
+    q = (2, 1, 2, 3, 1)/5. Observed p (2/5, 5/5): adj = #{q <= 2/5}/5 = 4/5 and #{q <= 1}/5 = 1."""
+    null = np.array([[0.1, 0.4], [0.2, 0.3], [0.3, 0.2], [0.4, 0.1]])
+    assert nulls.minp_adjust([0.35, 0.05], null).tolist() == [4 / 5, 1.0]
+    # a NaN test is left out: q = column 0's p (2, 5, 4, 3, 1)/5 -> #{q <= 2/5} = 2
+    adj = nulls.minp_adjust([0.35, np.nan], null)
+    assert adj[0] == 2 / 5 and np.isnan(adj[1])
+    # the adjusted p is never below the unadjusted one, and equals it with one test
+    assert nulls.minp_adjust([0.35], null[:, :1])[0] == nulls.perm_p(null[:, 0], 0.35)
+
+
+def _linear_protocol(X, Y, train, test):
+    """A cheap deterministic protocol (least squares on the first band) to test the null machinery."""
+    out = np.empty((len(Y), len(train), test.shape[1]))
+    for b, y in enumerate(Y):
+        for s, (tr, te) in enumerate(zip(train, test)):
+            A = np.column_stack([np.ones(len(tr)), X[tr, 0]])
+            coef = np.linalg.lstsq(A, y[tr], rcond=None)[0]
+            out[b, s] = coef[0] + coef[1] * X[te, 0]
+    return out
+
+
+def _nested_p(X, y, B, seed, protocol=_linear_protocol):
+    tr, te = nulls.loso_splits(len(y))
+    obs = float(nulls.r2_rows(y, protocol(X, y[None], tr, te)[0, :, 0]))
+    Y = nulls.null_responses(y[None], nulls.permutations(len(y), B, seed))
+    null = nulls.r2_rows(Y, protocol(X, Y, tr, te)[:, :, 0])
+    return nulls.perm_p(null, obs), null, obs
+
+
+def test_pvalues_uniform_under_simulated_null():
+    """No signal: 300 data sets, B = 19 -> p on {1/20, ..., 1}, each value with probability 1/20 (exact
+    for exchangeable data). Chi-square over the 20 values; the test fails if the +1 or the >= were wrong."""
+    rng = np.random.default_rng(11)
+    ps = [_nested_p(rng.uniform(size=(8, 4)), rng.lognormal(size=8), 19, k)[0] for k in range(300)]
+    counts = np.bincount(np.rint(np.array(ps) * 20).astype(int) - 1, minlength=20)
+    assert stats.chisquare(counts).pvalue > 0.001
+    assert abs(np.mean(np.array(ps) <= 0.05) - 0.05) < 0.04
+
+
+def test_power_under_planted_signal():
+    """y = 2 x1 + noise with population R² 0.8, n = 10, B = 19: the nested null rejects most of the time
+    (power measured 0.9-1.0 here with the linear protocol)."""
+    rng = np.random.default_rng(12)
+    hits = []
+    for k in range(60):
+        X = rng.uniform(size=(10, 4))
+        y = 2 * X[:, 0] + rng.normal(0, np.sqrt(4 / 12 * 0.25), 10)  # var(2 x1) = 1/3; R² = 0.8
+        hits.append(_nested_p(X, y, 19, k)[0] <= 0.05)
+    assert np.mean(hits) >= 0.8
+
+
+def test_minp_controls_familywise_error():
+    """10 null tests sharing permutations of 8 sites: P(any adjusted p <= 0.05) <= 0.05 + MC error,
+    while unadjusted testing rejects far more often."""
+    rng = np.random.default_rng(13)
+    any_adj, any_raw = [], []
+    B = 39
+    for k in range(150):
+        X = rng.uniform(size=(8, 4))
+        Ys = rng.lognormal(size=(10, 8))
+        perms = nulls.permutations(8, B, k)
+        tr, te = nulls.loso_splits(8)
+        p_obs, obs, null = [], [], []
+        for y in Ys:
+            obs.append(float(nulls.r2_rows(y, _linear_protocol(X, y[None], tr, te)[0, :, 0])))
+            Y = nulls.null_responses(y[None], perms)
+            null.append(nulls.r2_rows(Y, _linear_protocol(X, Y, tr, te)[:, :, 0]))
+            p_obs.append(nulls.perm_p(null[-1], obs[-1]))
+        adj = nulls.minp_adjust(obs, np.column_stack(null))
+        any_adj.append(np.min(adj) <= 0.05)
+        any_raw.append(np.min(p_obs) <= 0.05)
+    assert np.mean(any_adj) <= 0.05 + 2.5 * np.sqrt(0.05 * 0.95 / 150)
+    assert np.mean(any_raw) > 0.2
+
+
+def test_split_selection_inflates_chance():
+    """The paper's question in miniature: with no signal, the best of all 7/3 splits reaches a high
+    hold-out R² far more often than one pre-specified split (the reason for null (c))."""
+    rng = np.random.default_rng(14)
+    tr, te = nulls.holdout_splits(10, 3)
+    one, best = [], []
+    for _ in range(60):
+        X, y = rng.uniform(size=(10, 4)), rng.lognormal(size=10)
+        r2 = nulls.r2_rows(y[te], _linear_protocol(X, y[None], tr, te)[0])
+        one.append(r2[0])
+        best.append(np.nanmax(r2))
+    # measured: 0.23 for the best of 120 splits, 0.0 for the first split (linear protocol, 60 data sets)
+    assert np.mean(np.array(best) >= 0.741) > 0.15 > 0.05 >= np.mean(np.array(one) >= 0.741)
+
+
+def test_bootstrap_r2_coverage_on_synthetic_truth():
+    """Fixed predictions f(x) of y = f(x) + e: the population R² is 1 - var(e)/var(y) (here 0.5).
+    90 % pairs-bootstrap intervals at n = 200 cover it in 0.84-0.96 of 200 data sets."""
+    rng = np.random.default_rng(15)
+    cover = []
+    for k in range(200):
+        f = rng.normal(size=200)
+        y = f + rng.normal(size=200)  # var(y) = 2, E(y - f)² = 1 -> R² = 1 - 1/2
+        lo, hi = nulls.bootstrap_r2(y, {"f": f}, 500, k, 0.9)["f"]
+        cover.append(lo <= 0.5 <= hi)
+    assert 0.84 <= np.mean(cover) <= 0.96
+
+
+def test_run_batched_same_bytes_any_chunk():
+    rng = np.random.default_rng(16)
+    X, Y = rng.uniform(size=(7, 4)), rng.normal(size=(10, 7))
+    tr, te = nulls.loso_splits(7)
+    a = nulls.run_batched(_linear_protocol, X, Y, tr, te, chunk=3)
+    b = nulls.run_batched(_linear_protocol, X, Y, tr, te, chunk=64)
+    assert a.tobytes() == _linear_protocol(X, Y, tr, te).tobytes() == b.tobytes()
