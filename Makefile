@@ -192,11 +192,15 @@ $(D)/rf/metrics.csv: analysis/060_rf_inversion.py $(RF_SRC) $(D)/imagery/trainin
 	$(PY) $< --params $(PARAMS)
 paper/audit/rf.csv: $(D)/rf/metrics.csv
 
-## Stage 061: leave-one-site-out, y-randomisation null and leave-region-out of the 10 models (paper/audit/rf_validation.md)
+## Stage 061: nested LOSO, full-protocol permutation nulls of the printed R², NNDM (paper/audit/rf_validation.*; SCHEDULER=tcp://host:8786 for dask)
 .PHONY: rf-validation
 rf-validation: $(D)/rf/validation.csv
-$(D)/rf/validation.csv: analysis/061_rf_validation.py $(RF_SRC) $(D)/rf/metrics.csv $(S)/rf.json | $(STAMP)
-	$(PY) $< --params $(PARAMS)
+$(D)/rf/validation.csv: analysis/061_rf_validation.py $(RF_SRC) $(SRC)/raster/post.py $(D)/rf/metrics.csv \
+		$(D)/imagery/training_table.csv $(D)/sites/ensemble_soil.nc paper/reported.yaml $(S)/rf.json \
+		$(S)/validation.json $(S)/imagery.json | $(STAMP)
+	$(PY) $< --params $(PARAMS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+$(D)/rf/loso_predictions.csv $(D)/rf/nndm_distances.csv $(D)/rf/validation_nulls.npz paper/audit/rf_validation.csv \
+	paper/audit/rf_validation.md: $(D)/rf/validation.csv
 
 MAPS_SRC := $(GROUND) $(call compute,maps) $(wildcard $(SRC)/raster/*.py) $(SRC)/rf/export.py
 SCHEDULER ?=
@@ -212,12 +216,13 @@ $(MAPS_OUT): analysis/070_maps.py $(MAPS_SRC) $(D)/rf/metrics.csv $(D)/imagery/t
 $(D)/maps/soil_summary.json $(D)/maps/water_summary.json $(D)/maps/soil_classes.csv $(D)/maps/water_classes.csv \
 	paper/audit/maps_soil.csv paper/audit/maps_water.csv: $(MAPS_OUT)
 
-## Benchmarks, reference measured in the same run: grid search (dedup vs GridSearchCV) and map engine (compiled vs scikit-learn, basin time by phase)
+## Benchmarks, reference measured in the same run: grid search (dedup vs GridSearchCV), map engine, ensemble, tiny-n forest (numba vs scikit-learn fit)
 .PHONY: bench
 bench: $(D)/imagery/training_table.csv $(D)/rf/metrics.csv | $(STAMP)
 	$(PY) benchmarks/bench_grid_search.py --params $(PARAMS)
 	$(PY) benchmarks/bench_maps.py --params $(PARAMS)
 	$(PY) benchmarks/bench_ensemble.py --params $(PARAMS)
+	$(PY) benchmarks/bench_tinyforest.py --params $(PARAMS)
 
 RISK_REF = $(D)/risk/$(REFERENCE_PROFILE)/site_summary.csv
 

@@ -1,11 +1,21 @@
-"""DI / AOA against hand-computed values on a 2-D toy set, and the CAST threshold rule."""
+"""DI / AOA against hand-computed values on a 2-D toy set, the CAST threshold rule, the out-of-sample
+(leave-one-out permutation) importance of the weights, and models without an AOA."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tarimhm.rf.aoa import aoa, bootstrap_threshold, di, train_di
+from tarimhm.rf.aoa import (
+    NO_AOA_NOTE,
+    aoa,
+    aoa_weights,
+    bootstrap_threshold,
+    di,
+    loo_permutation_importance,
+    train_di,
+)
+from tarimhm.rf.intervals import loo_fits
 
 
 def test_train_di_by_hand():
@@ -59,3 +69,72 @@ def test_degenerate_inputs():
         train_di(np.zeros((2, 2)), [1, 1])
     with pytest.raises(ValueError, match="coincide"):
         train_di(np.ones((4, 2)), [1, 1])
+
+
+class _Shift:
+    """LOO 'model' mu(x) = x_0 + b (ignores every other predictor)."""
+
+    def __init__(self, b=0.0):
+        self.b = b
+
+    def predict(self, X):
+        return np.asarray(X, float)[:, 0] + self.b
+
+
+def test_loo_importance_by_hand():
+    """3 sites, x_0 = y = (1, 2, 4), x_1 constant; every LOO model predicts x_0. A permutation pi of x_0
+    gives errors x_pi(i) - x_i: identity 0; swaps (1,2) -> (1,1,0), MSE 2/3; (1,4) -> (3,0,3), 6;
+    (2,4) -> (0,2,2), 8/3; both 3-cycles -> |errors| (1,2,3), 14/3. Baseline MSE 0, so each repeat's
+    importance is one of {0, 2/3, 8/3, 6, 14/3} and their mean over uniform permutations is
+    (0 + 2/3 + 6 + 8/3 + 2 x 14/3) / 6 = 28/9. Permuting the constant x_1 changes nothing: exactly 0."""
+    X = np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]])
+    y = X[:, 0].copy()
+    r = loo_permutation_importance([_Shift(), _Shift(), _Shift()], X, y, n_repeats=600, seed=3)
+    allowed = np.array([0, 2 / 3, 8 / 3, 6, 14 / 3])
+    assert np.all(np.min(np.abs(r.importances[0][:, None] - allowed[None, :]), axis=1) < 1e-12)
+    assert set(np.round(r.importances[0], 9)) == set(np.round(allowed, 9))  # every kind of permutation occurs
+    assert abs(r.importances_mean[0] - 28 / 9) < 0.4  # 600 repeats: standard error ~0.09
+    np.testing.assert_array_equal(r.importances[1], 0.0)
+    w, defined, note = aoa_weights(r.importances_mean)
+    assert defined and note == "" and w[1] == 0 and w[0] == r.importances_mean[0]
+
+
+def test_loo_predictor_is_out_of_sample():
+    """Row i is predicted by models[i] (here mu_-i = x_0 + b_i), looked up or computed on the spot."""
+    from tarimhm.rf.aoa import _LeaveOneOutPredictor
+
+    X = np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]])
+    p = _LeaveOneOutPredictor([_Shift(0.5), _Shift(0.0), _Shift(-1.0)], X)
+    np.testing.assert_array_equal(p.predict(X), [1.5, 2.0, 3.0])
+    Xp = X.copy()
+    Xp[:, 0] = [4.0, 1.0, 2.0]  # a permuted column: in the table
+    np.testing.assert_array_equal(p.predict(Xp), [4.5, 1.0, 1.0])
+    Xq = X + 0.25  # rows that are not: predicted on the spot
+    np.testing.assert_array_equal(p.predict(Xq), [1.75, 2.25, 3.25])
+    with pytest.raises(ValueError, match="predicts its 3 training rows"):
+        p.predict(X[:2])
+
+
+def test_stump_forests_have_no_aoa():
+    """min_samples_leaf too large to split: every LOO forest is a constant, no permutation changes a
+    prediction, every out-of-sample importance is 0 -> no AOA (not an unweighted DI)."""
+    rng = np.random.default_rng(4)
+    X, y = rng.uniform(size=(7, 4)), rng.lognormal(size=7)
+    models, _ = loo_fits(X, y, {"rf__n_estimators": 10, "rf__min_samples_leaf": 4}, 0)
+    r = loo_permutation_importance(models, X, y, n_repeats=5, seed=0)
+    np.testing.assert_array_equal(r.importances_mean, 0.0)
+    w, defined, note = aoa_weights(r.importances_mean)
+    assert not defined and note == NO_AOA_NOTE and not w.any()
+    with pytest.raises(ValueError, match="coincide"):  # the DI itself is 0/0
+        train_di(X, w)
+
+
+def test_informative_predictor_gets_weight():
+    """y = 10 x_0: out of sample only x_0 matters (in-sample importance also rewards memorising noise)."""
+    rng = np.random.default_rng(6)
+    X = rng.uniform(size=(9, 4))
+    y = 1 + 10 * X[:, 0]
+    models, _ = loo_fits(X, y, {"rf__n_estimators": 30, "rf__min_samples_leaf": 1}, 0)
+    r = loo_permutation_importance(models, X, y, n_repeats=10, seed=0)
+    w, defined, _ = aoa_weights(r.importances_mean)
+    assert defined and np.argmax(w) == 0 and w[0] > 5 * max(w[1:].max(), 1e-12)

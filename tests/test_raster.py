@@ -18,11 +18,18 @@ from affine import Affine
 from scipy.ndimage import generic_filter
 
 from tarimhm.raster import post
-from tarimhm.raster.compile import compile_di, compile_model, dn_to_reflectance, forest_arrays, reference_mean_var
+from tarimhm.raster.compile import (
+    compile_di,
+    compile_model,
+    dn_to_reflectance,
+    forest_arrays,
+    jackknife_ranks,
+    reference_mean_var,
+)
 from tarimhm.raster.predict import PRODUCTS, MapSpec, assemble, band_names, run_tiles, tile_jobs
 from tarimhm.raster.store import load_compiled, save_compiled
-from tarimhm.rf.aoa import aoa, di, train_di
-from tarimhm.rf.intervals import jackknife_plus, loo_fits
+from tarimhm.rf.aoa import NO_AOA_NOTE, aoa, di, train_di
+from tarimhm.rf.intervals import conformity_scores, jackknife_plus, loo_fits
 from tarimhm.rf.inversion import make_pipeline
 
 
@@ -105,21 +112,32 @@ def test_float32_edges_of_thresholds():
 
 @pytest.mark.parametrize("n", [7, 9])
 def test_jackknife_bounds_exact(n):
+    """Per-pixel bounds of both engine paths == jackknife_plus (on ln C, back-transformed) on the same
+    pixels, bit for bit; n = 9 at 80 % is a rank boundary (k_lo = 2 exactly, 1 by the float rule)."""
     X, y, pipe = _fit(n, seed=10 + n, trees=25)
     bp = {"rf__n_estimators": 25, "rf__min_samples_leaf": 1, "rf__max_depth": 10}
-    models, resid = loo_fits(X, y, bp, 42)
+    models, loo_pred = loo_fits(X, y, bp, 42)
+    resid = conformity_scores(y, loo_pred)  # |ln y_i - ln mu_-i(x_i)|
     loo = [forest_arrays(m) for m in models]
     rng = np.random.default_rng(1)
     dn = rng.integers(1, 65536, (4, 30, 40)).astype(np.uint16)
-    lo, hi = jackknife_plus(X, y, dn_to_reflectance(dn.reshape(4, -1).T), bp, 42, 0.8)
+    lo, hi = jackknife_plus(X, y, dn_to_reflectance(dn.reshape(4, -1).T), bp, 42, 0.8, fits=(models, loo_pred))
+    assert (lo > 0).all() and (hi > lo).all()
     for max_cells in (2**22, 1):
         cm = compile_model(forest_arrays(pipe), loo, resid, 0.8, max_cells=max_cells)
+        assert (cm.nodes["k_lo"], cm.nodes["k_hi"]) == jackknife_ranks(n, 0.8) == ({7: 1, 9: 2}[n], {7: 7, 9: 8}[n])
         got = cm.predict(dn)
         np.testing.assert_array_equal(got[2].ravel(), lo)
         np.testing.assert_array_equal(got[3].ravel(), hi)
     # a level n cannot support is not compiled (NaN bounds), as the RF stage refuses it
     cm = compile_model(forest_arrays(pipe), loo, resid, 0.95)
     assert cm.n_loo == 0 and np.isnan(cm.predict(dn)[2:]).all()
+    # nor are residuals that are not finite (a concentration <= 0 in the RF stage)
+    cm = compile_model(forest_arrays(pipe), loo, np.full(n, np.nan), 0.8)
+    assert cm.n_loo == 0 and np.isnan(cm.predict(dn)[2:]).all()
+    # residuals of the old absolute scale are refused
+    with pytest.raises(ValueError, match="needs residuals"):
+        compile_model(forest_arrays(pipe), loo, resid, 0.8, resid_scale="absolute")
 
 
 def test_nodata_and_bad_shape():
@@ -222,8 +240,9 @@ def test_class_shares_and_verdicts_by_hand():
 H, W = 300, 560
 
 
-def _scene(tmp_path):
-    """Smooth synthetic mosaic and masks (land, a river, a lake, snow, outside), two compiled models."""
+def _scene(tmp_path, no_aoa=()):
+    """Smooth synthetic mosaic and masks (land, a river, a lake, snow, outside), two compiled models
+    (those named in ``no_aoa`` compiled without an AOA, as a model without an informative predictor)."""
     rng = np.random.default_rng(7)
     yy, xx = np.mgrid[0:H, 0:W]
     dn = np.stack([300 + 4 * xx + 3 * yy, 500 + 2 * xx, 400 + 5 * yy, 2500 + 6 * xx - 4 * yy]).astype(float)
@@ -255,9 +274,13 @@ def _scene(tmp_path):
         X = np.column_stack([r.uniform(lo, hi, 7) for lo, hi in ((0.03, 0.12), (0.05, 0.09), (0.04, 0.12), (0.2, 0.4))])
         y = r.lognormal(1, 0.5, 7)
         pipe = make_pipeline(42, n_estimators=30, min_samples_leaf=1, max_depth=10).fit(X, y)
-        models, resid = loo_fits(X, y, {"rf__n_estimators": 30, "rf__min_samples_leaf": 1, "rf__max_depth": 10}, 42)
+        models, loo_pred = loo_fits(X, y, {"rf__n_estimators": 30, "rf__min_samples_leaf": 1, "rf__max_depth": 10}, 42)
         cm = compile_model(
-            forest_arrays(pipe), [forest_arrays(m) for m in models], resid, 0.8, max_cells=2**22 if i == 0 else 1
+            forest_arrays(pipe),
+            [forest_arrays(m) for m in models],
+            conformity_scores(y, loo_pred),
+            0.8,
+            max_cells=2**22 if i == 0 else 1,
         )  # one model on each path
         tdi = train_di(X, [1, 1, 0.5, 2])
         a = {
@@ -268,6 +291,8 @@ def _scene(tmp_path):
             "d_bar": tdi.d_bar,
             "threshold": tdi.threshold,
         }
+        if metal in no_aoa:
+            a = {"aoa_defined": False, "aoa_note": NO_AOA_NOTE}
         p = tmp_path / f"soil_{metal}.npz"
         save_compiled(cm, a, {"p99": float(np.percentile(y, 99)), "aoa_threshold": tdi.threshold}, p)
         compiled.append(str(p))
@@ -368,6 +393,57 @@ def test_tiled_equals_untiled_and_cog_structure(tmp_path):
         np.testing.assert_array_equal(a[0] == 65535, a[1] == 65535)
 
 
+def test_model_without_aoa_has_no_aoa_values(tmp_path):
+    """A model without an AOA (stump forests: no informative predictor) gets nodata DI and AOA on every
+    pixel, tiled as untiled; its concentration bands and the other model's bands are unchanged."""
+    a_dir, b_dir = tmp_path / "a", tmp_path / "b"  # apart: the engine caches compiled models by path
+    a_dir.mkdir()
+    b_dir.mkdir()
+    normal = _build(_spec(a_dir, _scene(a_dir), 64, "n"), tmp_path / "normal.tif")
+    tmp_path = b_dir
+    compiled = _scene(tmp_path, no_aoa=("Cd",))
+    cm, dm, meta = load_compiled(compiled[1])
+    assert not dm.defined and dm.note == NO_AOA_NOTE and np.isnan(dm.threshold) and meta["aoa_defined"] is False
+    assert np.isnan(dm.di(np.full((4, 3, 3), 1000, np.uint16))).all()
+    out = _build(_spec(tmp_path, compiled, 64, "u"), tmp_path / "no_aoa.tif")
+    ref, app = _untiled_reference(tmp_path, compiled)
+    with rasterio.open(out) as s, rasterio.open(normal) as n:
+        np.testing.assert_array_equal(s.read(), n.read())  # mean, spread, bounds unchanged
+        np.testing.assert_array_equal(s.read(), ref)
+    with (
+        rasterio.open(str(out).replace(".tif", "_aoa.tif")) as s,
+        rasterio.open(str(normal).replace(".tif", "_aoa.tif")) as n,
+    ):
+        a, b = s.read(), n.read()
+        np.testing.assert_array_equal(a, app)
+        assert (a[2:] == post.APP_NODATA).all()  # Cd_di, Cd_aoa: nodata everywhere, overviews too
+        assert (s.read(4, out_shape=(1, -(-H // 4), -(-W // 4))) == post.APP_NODATA).all()
+        np.testing.assert_array_equal(a[:2], b[:2])  # As as before
+    res = post.postprocess(np.ones((4, 9, 9), np.float32), np.zeros((5, 5)), np.ones((9, 9), bool), 10.0, float("nan"))
+    assert (res["aoa"] == post.AOA_NODATA).all() and np.isnan(res["di"]).all()
+    assert post.tile_counts(res, np.array([1.0]))["n_in_aoa"] == 0
+
+
+def test_maps_stage_reads_aoa_and_refuses_old_files(tmp_path):
+    """Stage 070 takes a model's AOA arrays only with their ``aoa_defined`` flag (stage 060 writes it);
+    an AOA file without it predates the out-of-sample weights and is refused with the make target."""
+    from tarimhm._errors import MissingOutputError
+    from tarimhm.maps.stage import _aoa_tags, _read_aoa
+
+    p = tmp_path / "soil_Cu_aoa.npz"
+    np.savez(p, aoa_defined=np.asarray(False), aoa_note=np.asarray(NO_AOA_NOTE), weights=np.zeros(4))
+    a = _read_aoa(p)
+    assert a["aoa_defined"] is False and a["aoa_note"] == NO_AOA_NOTE
+    assert compile_di(a).defined is False
+    assert _aoa_tags({"aoa_defined": False, "aoa_note": NO_AOA_NOTE}) == {
+        "aoa_defined": "false",
+        "aoa_note": NO_AOA_NOTE,
+    }
+    np.savez(p, threshold=np.asarray(0.5), weights=np.ones(4))  # the old layout
+    with pytest.raises(MissingOutputError, match=r"soil_Cu_aoa.npz: aoa_defined: missing .* run `make rf`"):
+        _read_aoa(p)
+
+
 def test_water_domain_only_on_water(tmp_path):
     compiled = _scene(tmp_path)
     out = _build(_spec(tmp_path, compiled, 64, "w", medium="water"), tmp_path / "water.tif")
@@ -449,4 +525,11 @@ def test_compiled_store_roundtrip(tmp_path):
     cm2, dm2, meta = load_compiled(tmp_path / "m.npz")
     dn = np.random.default_rng(0).integers(1, 65536, (4, 20, 20)).astype(np.uint16)
     np.testing.assert_array_equal(cm2.predict(dn), cm.predict(dn))
+    np.testing.assert_array_equal(dm2.di(dn), compile_di(a).di(dn))
     assert meta["path"] == "table" and meta["p99"] == 1.0 and json.loads((tmp_path / "m.json").read_text())
+    assert meta["format"] == "tarimhm-compiled-2" and meta["residual_scale"] == "log" and meta["aoa_defined"]
+    # a model compiled before the intervals moved to ln C is refused, not silently used
+    js = tmp_path / "m.json"
+    js.write_text(json.dumps(dict(json.loads(js.read_text()), format="tarimhm-compiled-1")))
+    with pytest.raises(ValueError, match="format: 'tarimhm-compiled-1' is not 'tarimhm-compiled-2'"):
+        load_compiled(tmp_path / "m.npz")

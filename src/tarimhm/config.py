@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError, field_validator
 
 from . import paths
 from ._errors import ConfigError, format_pydantic
@@ -97,14 +97,30 @@ class RFGrid(_Strict):
     min_samples_leaf: tuple[PositiveInt, ...]
 
 
+class ValidationParams(_Strict):
+    permutations: int = Field(ge=0, description="B of the full-protocol nulls (a), (b), (d); p resolution 1/(B+1)")
+    split_permutations: int = Field(ge=0, description="B of the split-selection null (c), every 7/3 (6/3) split")
+    bootstrap: PositiveInt = Field(description="pairs-bootstrap resamples of the LOSO R²")
+    ci_level: float = Field(gt=0, lt=1, description="level of the bootstrap intervals")
+    alpha: float = Field(gt=0, lt=1, description="family-wise level of 'beats chance' (adjusted p < alpha)")
+    fitter: Literal["tinyforest", "sklearn"] = Field(
+        description="forest grower of the nulls: tinyforest (scikit-learn's trees in numba) or sklearn (reference)"
+    )
+    chunk: PositiveInt = Field(description="permutations per task (local or dask.distributed)")
+    threads: int = Field(ge=1, le=64, description="numba threads of the permutation nulls")
+    nndm_phi_km: Literal["max"] | PositiveFloat = Field(
+        description="NNDM range of spatial autocorrelation phi (km); 'max' = the largest distance (CAST's default)"
+    )
+    nndm_min_train: float = Field(gt=0, le=1, description="NNDM smallest share of training sites kept per fold")
+    nndm_prediction_points: PositiveInt = Field(description="basin pixels sampled as NNDM prediction points")
+
+
 class RFParams(_Strict):
     seed: int = Field(ge=0)
     grid: RFGrid
     permutation_repeats: PositiveInt
-    null_permutations: PositiveInt
     aoa_bootstrap: PositiveInt
     interval_level: float = Field(gt=0, lt=1, description="nominal jackknife+ level; refused if n cannot support it")
-    n_jobs: int = Field(ge=1, le=64)
 
 
 class MapParams(_Strict):
@@ -136,6 +152,7 @@ class Params(_Strict):
     risk: RiskParams
     imagery: ImageryParams
     rf: RFParams
+    validation: ValidationParams
     maps: MapParams
     uncertainty: UncertaintyParams
 

@@ -26,6 +26,7 @@ from ..viz.figures import Drawn, patch
 
 __all__ = ["fig6", "fig7", "fig6unc", "fig7unc", "fig6aoa", "fig7aoa", "read_overview"]
 
+NO_AOA_TEXT = "no AOA: no informative predictor"
 CLASS_COLOURS = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"]
 
 
@@ -94,7 +95,9 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
     else:
         bands, extent = read_overview(path, [f"{m}_{product}" for m in PANEL_ORDER])
     with rasterio.open(path) as src:
-        thr = {m: float(src.tags(src.descriptions.index(f"{m}_{PRODUCTS[0]}") + 1)["aoa_threshold"]) for m in METALS}
+        btags = {m: src.tags(src.descriptions.index(f"{m}_{PRODUCTS[0]}") + 1) for m in METALS}
+    thr = {m: float(t["aoa_threshold"]) for m, t in btags.items()}
+    no_aoa = {m for m, t in btags.items() if t.get("aoa_defined", "true") == "false"}
     fig, axes = plt.subplots(2, 3, figsize=(7.2, 4.4))
     unit = UNITS[medium]
     for k, m in enumerate(PANEL_ORDER):
@@ -118,6 +121,19 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
             cb = fig.colorbar(im, ax=ax, shrink=0.75, pad=0.01)
             cb.set_label(f"{m} SD across trees ({unit})", fontsize=6)
             cb.ax.tick_params(labelsize=5)
+        elif m in no_aoa:  # the model has no AOA (no informative predictor): no map to draw
+            ax.text(
+                0.5,
+                0.5,
+                NO_AOA_TEXT,
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="#444444",
+                zorder=6,
+                bbox={"facecolor": "white", "edgecolor": "#999999", "lw": 0.5},
+            )
         else:
             # inside the AOA DI <= threshold by definition: a 0..2x threshold scale shows both the
             # structure inside and how far outside; larger values share the top colour (extend="max")
@@ -147,7 +163,7 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
         "mean": "predicted concentration,\nclasses of the paper's " + ("Table 5" if medium == "soil" else "Table 6"),
         "spread": "ensemble spread: SD of the per-tree\npredictions (not a prediction interval)",
         "di": "dissimilarity index (DI);\ngrey = outside the area of applicability,\nred tick = AOA threshold "
-        "(Meyer & Pebesma 2021)",
+        "(Meyer & Pebesma 2021);\nweights: out-of-sample importance",
     }[product]
     ax.text(
         0,

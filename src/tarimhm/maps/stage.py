@@ -22,6 +22,7 @@ import pandas as pd
 import rasterio
 
 from .. import paths
+from .._errors import MissingOutputError
 from ..audit import write_audit
 from ..config import Params, section_hash
 from ..domain import METALS, UNITS
@@ -30,7 +31,9 @@ from ..raster.compile import compile_model
 from ..raster.predict import APPLICABILITY, PRODUCTS, MapSpec, assemble, run_tiles
 from ..raster.store import save_compiled
 from ..reported import Reported
+from ..rf.aoa import WEIGHTS_SOURCE
 from ..rf.export import load_forest, load_loo
+from ..rf.intervals import read_loo_meta
 from .audit import class_shares, map_audit
 
 __all__ = ["run_maps", "class_edges", "SECTIONS"]
@@ -39,12 +42,14 @@ SECTIONS = ("maps", "imagery", "rf")  # parameter sections the stage reads
 PRODUCT_MEANING = {
     "mean": "forest mean after the 5x5 NaN-aware median; NaN above the training P99 and off the target surface",
     "spread": "SD of the per-tree predictions (ensemble spread, not a prediction interval)",
-    "lower": "jackknife+ lower bound at interval_level (Barber et al. 2021)",
-    "upper": "jackknife+ upper bound at interval_level",
-    "di": "dissimilarity index (Meyer & Pebesma 2021), stored as counts of 0.001 (scale 0.001)",
-    "aoa": "area of applicability: 1 inside (DI <= aoa_threshold), 0 outside",
+    "lower": "jackknife+ lower bound at interval_level on ln C, back-transformed (Barber et al. 2021)",
+    "upper": "jackknife+ upper bound at interval_level on ln C, back-transformed",
+    "di": "dissimilarity index (Meyer & Pebesma 2021), stored as counts of 0.001 (scale 0.001); "
+    "nodata everywhere where aoa_defined is false",
+    "aoa": "area of applicability: 1 inside (DI <= aoa_threshold), 0 outside; nodata everywhere where "
+    "aoa_defined is false (no informative predictor)",
 }
-TILE_FORMAT = "tarimhm-tiles-3"  # bump when the tile files change: old caches are then not reused
+TILE_FORMAT = "tarimhm-tiles-4"  # bump when the tile files change: old caches are then not reused
 
 
 def class_edges(rep: Reported, medium: str, metal: str) -> dict:
@@ -71,6 +76,20 @@ def _training_y(rep: Reported, medium: str, metal: str) -> np.ndarray:
     table = pd.read_csv(paths.training_table())
     d = table[table.medium == medium].set_index("site_id")
     return d.loc[getattr(rep.splits, medium)[metal].train, metal].to_numpy(float)
+
+
+def _read_aoa(path: Path) -> dict:
+    """The ``*_aoa.npz`` arrays of stage 060; ``aoa_defined`` False: the model has no AOA."""
+    with np.load(paths.require(path, "rf"), allow_pickle=False) as z:
+        aoa = {k: z[k] for k in z.files}
+    if "aoa_defined" not in aoa:
+        raise MissingOutputError(
+            f"{path}: aoa_defined: missing (written before the AOA weights became out-of-sample); "
+            "run `make rf` to rewrite it"
+        )
+    aoa["aoa_defined"] = bool(aoa["aoa_defined"])
+    aoa["aoa_note"] = str(aoa.get("aoa_note", ""))
+    return aoa
 
 
 def _input_key(paths_: list[Path]) -> str:
@@ -105,10 +124,18 @@ def run_maps(
         compiled, edges, info = [], [], {}
         for m in METALS:
             fpath = paths.rf_model(med, m)
+            loo_meta = read_loo_meta(paths.require(paths.rf_model(med, m, "loo"), "rf"))  # refuses absolute-scale files
             loo, resid = load_loo(paths.rf_model(med, m, "loo"))
-            with np.load(paths.rf_model(med, m, "aoa"), allow_pickle=False) as z:
-                aoa = {k: z[k] for k in z.files}
-            cm = compile_model(load_forest(fpath), loo, resid, params.rf.interval_level, mp.max_table_cells)
+            aoa = _read_aoa(paths.rf_model(med, m, "aoa"))
+            thr = float(aoa["threshold"]) if aoa["aoa_defined"] else float("nan")
+            cm = compile_model(
+                load_forest(fpath),
+                loo,
+                resid,
+                params.rf.interval_level,
+                mp.max_table_cells,
+                resid_scale=loo_meta["residual_scale"],
+            )
             p99 = float(np.percentile(_training_y(rep, med, m), 99))
             ce = class_edges(rep, med, m)
             cpath = out / "compiled" / f"{med}_{m}.npz"
@@ -120,14 +147,21 @@ def run_maps(
                     "metal": m,
                     "p99": p99,
                     "unit": UNITS[med],
-                    "aoa_threshold": float(aoa["threshold"]),
+                    "aoa_threshold": thr,
                     "data_status": status,
                 },
                 cpath,
             )
             compiled.append(str(cpath))
             edges.append(tuple(ce["edges"]))
-            info[m] = {**cm.summary(), "p99_training": p99, "aoa_threshold": float(aoa["threshold"]), **ce}
+            info[m] = {
+                **cm.summary(),
+                "p99_training": p99,
+                "aoa_threshold": thr,
+                "aoa_defined": aoa["aoa_defined"],
+                "aoa_note": aoa["aoa_note"],
+                **ce,
+            }
         timings["compile_s"] += time.perf_counter() - tc
         key = _input_key([mosaic, masks, *map(Path, compiled)])
         tile_dir = out / ".tiles" / f"{med}-{key}"
@@ -162,6 +196,8 @@ def run_maps(
             medium=med,
             units=UNITS[med],
             interval_level=str(params.rf.interval_level),
+            interval_scale="jackknife+ on ln C, back-transformed (positive, asymmetric bounds)",
+            aoa_weights=WEIGHTS_SOURCE,
             post_processing="target-surface mask; 5x5 NaN-aware median of the mean; mean > training P99 removed (NaN)",
             target_surface=(
                 "land: basin, not water, not snow/ice" if med == "soil" else "water mask (rivers, lakes), not snow/ice"
@@ -177,6 +213,7 @@ def run_maps(
                         "compiled_path": info[m]["path"],
                         "p99_training": f"{info[m]['p99_training']:.6g}",
                         "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}",
+                        **_aoa_tags(info[m]),
                         "meaning": PRODUCT_MEANING[p],
                     }
                 )
@@ -188,6 +225,7 @@ def run_maps(
                 "metal": m,
                 "product": p,
                 "aoa_threshold": f"{info[m]['aoa_threshold']:.6g}",
+                **_aoa_tags(info[m]),
                 "meaning": PRODUCT_MEANING[p],
             }
             for m in METALS
@@ -227,6 +265,14 @@ def run_maps(
     return summaries
 
 
+def _aoa_tags(info: dict) -> dict:
+    """Band tags saying whether the model has an AOA, and why not."""
+    tags = {"aoa_defined": "true" if info["aoa_defined"] else "false"}
+    if not info["aoa_defined"]:
+        tags["aoa_note"] = info["aoa_note"]
+    return tags
+
+
 def _tables_and_audit(script: Path, params: Params, rep: Reported, medium: str, status: str) -> None:
     """Tables 5-6 rows (``<medium>_classes.csv``, full precision) and ``paper/audit/maps_<medium>.csv``."""
     prov = make_provenance(
@@ -262,6 +308,8 @@ def _summarise(tile_dir: Path, info: dict) -> dict:
                 t["max"] = s["max"] if t["max"] is None else max(t["max"], s["max"])
     for m in tot:
         tot[m].update(info[m])
+        if not info[m]["aoa_defined"]:
+            tot[m]["n_in_aoa"] = None  # no AOA, not an empty one
         if tot[m]["counts"] is None:
             tot[m]["counts"] = [0] * (len(info[m]["edges"]) + 1)
     return tot

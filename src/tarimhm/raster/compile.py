@@ -1,4 +1,4 @@
-"""Forests compiled into exact per-pixel lookups over the raw uint16 DN of the mosaic.
+r"""Forests compiled into exact per-pixel lookups over the raw uint16 DN of the mosaic.
 
 A fitted pipeline (Min-Max scaler + random forest over the 4 bands) sends a pixel left at a
 node iff ``float32(x * scale + min) <= threshold`` with x = DN * 1e-4 (the DN -> reflectance
@@ -17,12 +17,27 @@ cells; the model is constant on every product cell. Two exact paths follow:
 
 Both give scikit-learn's values bit for bit (mean as ``ForestRegressor.predict`` with n_jobs=1,
 variance of the per-tree predictions summed in tree order; tested on adversarial DNs).
+
+The jackknife+ bounds are built on ln C and back-transformed (Barber, Candès, Ramdas & Tibshirani
+2021, Ann. Stat. 49:486, applied to the algorithm "fit the forest, return ln of its prediction"):
+with log residuals R_i = |ln y_i - ln mu_-i(x_i)|,
+
+.. math:: [\exp q_{lo}\{\ln\mu_{-i}(x) - R_i\},\ \exp q_{hi}\{\ln\mu_{-i}(x) + R_i\}]
+          = [q_{lo}\{\mu_{-i}(x)\,e^{-R_i}\},\ q_{hi}\{\mu_{-i}(x)\,e^{R_i}\}]
+
+(exp is increasing, so it commutes with order statistics). Both this engine and
+:func:`tarimhm.rf.intervals.jackknife_plus` use the right-hand form with the factors of
+:func:`jackknife_factors` (one multiplication per LOO forest and pixel, exactly rounded), so the
+per-pixel bounds equal the RF stage's bit for bit. The ranks q_lo, q_hi come from
+:func:`jackknife_ranks`, in exact rational arithmetic; the engine is the lowest layer both
+``tarimhm.rf`` and the map engine may import (``pyproject.toml`` import contracts), so they live here.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -39,6 +54,10 @@ __all__ = [
     "DIModel",
     "compile_di",
     "OUTPUTS",
+    "exact_level",
+    "jackknife_ranks",
+    "jackknife_factors",
+    "RESIDUAL_SCALE",
 ]
 
 
@@ -148,6 +167,7 @@ class CompiledModel:
 
     def _eval(self, dn_rows: np.ndarray) -> np.ndarray:
         n = self.nodes
+        lo_fac, hi_fac = jackknife_factors(n["loo_resid"])
         return kernels.forest_eval(
             np.ascontiguousarray(dn_rows, np.int64),
             n["left"],
@@ -157,7 +177,8 @@ class CompiledModel:
             n["value"],
             n["tree_start"],
             n["forest_trees"],
-            n["loo_resid"],
+            lo_fac,
+            hi_fac,
             n["k_lo"],
             n["k_hi"],
         )
@@ -169,21 +190,89 @@ class CompiledModel:
             "cuts_per_band": [len(c) for c in self.cuts],
             "n_loo_forests": self.n_loo,
             "interval_level": self.level,
+            "interval_scale": "ln C, back-transformed" if self.n_loo else None,
         }
 
 
-def _jk_ranks(n: int, level: float) -> tuple[int, int]:
-    alpha = 1 - level
+_MAX_DENOMINATOR = 10**6
+
+
+def exact_level(level) -> Fraction:
+    """A nominal level 1 - alpha as an exact fraction.
+
+    A :class:`~fractions.Fraction` is taken as it is, a string as the decimal it spells. A float is
+    read as the fraction closest to it with a denominator of at most 10^6 when that fraction rounds
+    to the same float (0.8 -> 4/5, 0.875 -> 7/8, 5/6 -> 5/6), else as its shortest decimal
+    (``repr``): every level written in a YAML file with up to six decimals is read as written, and
+    ``n / (n + 1)`` as the fraction it is. (``1 - 0.8`` in floating point is 0.19999999999999996,
+    which puts ``floor(alpha (n + 1))`` one too low whenever alpha (n + 1) is an integer.)
+    """
+    if isinstance(level, Fraction):
+        q = level
+    elif isinstance(level, str):
+        q = Fraction(level)
+    else:
+        x = float(level)
+        if not math.isfinite(x):
+            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+        q = Fraction(x).limit_denominator(_MAX_DENOMINATOR)
+        if float(q) != x:
+            q = Fraction(repr(x))
+    if not 0 < q < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    return q
+
+
+def jackknife_ranks(n: int, level) -> tuple[int, int]:
+    r"""Ranks (k_lo, k_hi) of the jackknife+ bounds among n values (Barber et al. 2021):
+
+    .. math:: k_{lo} = \lfloor \alpha (n + 1) \rfloor, \qquad
+              k_{hi} = \lceil (1 - \alpha)(n + 1) \rceil, \qquad \alpha = 1 - \text{level},
+
+    in exact rational arithmetic (:func:`exact_level`). The bounds are the k_lo-th and k_hi-th
+    smallest values; the interval is finite iff ``1 <= k_lo`` and ``k_hi <= n`` (iff
+    level <= n / (n + 1), for level >= 1/2). Shared by :func:`tarimhm.rf.intervals.jackknife_plus`
+    and :func:`compile_model`.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    alpha = 1 - exact_level(level)
     return math.floor(alpha * (n + 1)), math.ceil((1 - alpha) * (n + 1))
 
 
-def compile_model(
-    forest: dict, loo: list[dict] | None = None, loo_resid=None, level: float | None = None, max_cells: int = 2**22
-) -> CompiledModel:
-    """Compile the reference ``forest`` (and its jackknife+ LOO forests with residuals |y_i - mu_-i(x_i)|).
+RESIDUAL_SCALE = "log"  # the engine's LOO residuals: R_i = |ln y_i - ln mu_-i(x_i)|
 
-    Intervals are compiled only when the level is finite for n = len(loo) (else lower/upper are NaN).
+
+def jackknife_factors(log_resid) -> tuple[np.ndarray, np.ndarray]:
+    """(exp(-R_i), exp(R_i)) of the log residuals R_i: the jackknife+ bounds on ln C, back-transformed,
+    are order statistics of mu_-i(x) * exp(-R_i) and mu_-i(x) * exp(R_i) (see the module docstring).
+    One function for the RF stage and the engine, so both multiply by the same factors."""
+    r = np.asarray(log_resid, np.float64)
+    if np.any(r < 0):
+        raise ValueError("jackknife+ residuals are absolute values |ln y_i - ln mu_-i(x_i)| >= 0")
+    return np.exp(-r), np.exp(r)
+
+
+def compile_model(
+    forest: dict,
+    loo: list[dict] | None = None,
+    loo_resid=None,
+    level: float | None = None,
+    max_cells: int = 2**22,
+    resid_scale: str = RESIDUAL_SCALE,
+) -> CompiledModel:
+    """Compile the reference ``forest`` (and its jackknife+ LOO forests with their log residuals
+    R_i = |ln y_i - ln mu_-i(x_i)|; ``resid_scale`` must say "log": residuals of the absolute scale,
+    |y_i - mu_-i(x_i)|, written before the intervals moved to ln C, are refused).
+
+    Intervals are compiled only when the level is finite for n = len(loo) (:func:`jackknife_ranks`)
+    and every residual is finite (else lower/upper are NaN, and ``summary()`` says so).
     """
+    if loo and resid_scale != RESIDUAL_SCALE:
+        raise ValueError(
+            f"LOO residuals of scale {resid_scale!r}: the engine builds jackknife+ intervals on ln C and needs "
+            f"residuals |ln y_i - ln mu_-i(x_i)| (scale {RESIDUAL_SCALE!r}); re-run the RF stage to rewrite them"
+        )
     loo = list(loo or [])
     forests = [forest, *loo]
     nb = len(forest["scale_min"])
@@ -202,8 +291,9 @@ def compile_model(
     k_lo = k_hi = 0
     resid = np.zeros(0)
     if loo:
-        k_lo, k_hi = _jk_ranks(len(loo), level)
-        if k_lo < 1 or k_hi > len(loo):  # level not supported by n: no interval (said in summary)
+        k_lo, k_hi = jackknife_ranks(len(loo), level)
+        finite = np.all(np.isfinite(np.asarray(loo_resid, float)))
+        if k_lo < 1 or k_hi > len(loo) or not finite:  # level not supported by n: no interval (said in summary)
             loo, forests, cuts_nodes = [], [forest], cuts_nodes[:1]
             forest_trees = forest_trees[:2]
             k_lo = k_hi = 0
@@ -255,23 +345,34 @@ def reference_mean_var(pipe, X) -> np.ndarray:
 
 @dataclass
 class DIModel:
-    """Per-band lookup tables for the dissimilarity index of one model (Meyer & Pebesma 2021)."""
+    """Per-band lookup tables for the dissimilarity index of one model (Meyer & Pebesma 2021).
 
-    sq: np.ndarray  # (n_train, 4, 65536): (u_b(DN) - z_jb)^2
+    ``defined`` False: the model has no AOA (no informative predictor, see :mod:`tarimhm.rf.aoa`);
+    ``di`` is then NaN everywhere and ``threshold`` NaN."""
+
+    sq: np.ndarray | None  # (n_train, 4, 65536): (u_b(DN) - z_jb)^2
     d_bar: float
     threshold: float
+    defined: bool = True
+    note: str = ""
 
     def di(self, dn: np.ndarray, dtype=np.float64) -> np.ndarray:
         dn = np.ascontiguousarray(dn, np.uint16)
+        if not self.defined:
+            return np.full(dn.shape[1:], np.nan, dtype)
         out = np.empty(dn.shape[1:], dtype)
         kernels.di_lut(dn, self.sq, self.d_bar, NODATA_DN, out)
         return out
 
 
-def compile_di(aoa: dict) -> DIModel:
+def compile_di(aoa: dict | None) -> DIModel:
     """From the ``*_aoa.npz`` arrays (mean, sd, weights, train_scaled, d_bar, threshold): the scaled
     coordinate of every DN per band, u = (x - mean) / sd * w as :class:`tarimhm.rf.aoa.TrainDI`
-    scales, squared against each training point. Sums run over bands in order, as scipy's cdist."""
+    scales, squared against each training point. Sums run over bands in order, as scipy's cdist.
+    ``aoa`` None or with ``aoa_defined`` False: an undefined model (no DI, no AOA)."""
+    if aoa is None or not bool(aoa.get("aoa_defined", True)):
+        note = "" if aoa is None else str(aoa.get("aoa_note", ""))
+        return DIModel(None, float("nan"), float("nan"), defined=False, note=note)
     x = dn_to_reflectance(np.arange(N_DN))
     u = (
         (x[None, :] - np.asarray(aoa["mean"])[:, None])

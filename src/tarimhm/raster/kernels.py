@@ -28,14 +28,17 @@ def _walk(dn_row, left, right, band, cut, start):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def forest_eval(dn, left, right, band, cut, value, tree_start, forest_trees, loo_resid, k_lo, k_hi):
+def forest_eval(dn, left, right, band, cut, value, tree_start, forest_trees, lo_fac, hi_fac, k_lo, k_hi):
     """Evaluate the reference forest and (optionally) its leave-one-out forests on DN rows.
 
     dn: (N, 4) DN per band. Forest f owns trees forest_trees[f]..forest_trees[f+1]-1; tree t
     starts at node tree_start[t]. Forest 0 is the reference model; forests 1..n are the
-    jackknife+ leave-one-out models with residuals ``loo_resid``.
-    Returns (N, 4) float64: mean, variance across trees, jackknife+ lower, upper (NaN without
-    LOO forests). Sums run tree by tree in order, as ForestRegressor.predict (n_jobs=1) does.
+    jackknife+ leave-one-out models mu_-i, with the factors exp(-R_i), exp(R_i) of their log
+    residuals R_i = |ln y_i - ln mu_-i(x_i)| (``compile.jackknife_factors``).
+    Returns (N, 4) float64: mean, variance across trees, jackknife+ lower, upper on ln C,
+    back-transformed: the k_lo-th smallest of mu_-i * exp(-R_i) and the k_hi-th smallest of
+    mu_-i * exp(R_i) (NaN without LOO forests). Sums run tree by tree in order, as
+    ForestRegressor.predict (n_jobs=1) does.
     """
     n = dn.shape[0]
     out = np.full((n, 4), np.nan)
@@ -68,8 +71,8 @@ def forest_eval(dn, left, right, band, cut, value, tree_start, forest_trees, loo
                     for t in range(a, b):
                         s += value[_walk(row, left, right, band, cut, tree_start[t])]
                     mu = s / (b - a)
-                    lo[f] = mu - loo_resid[f]
-                    hi[f] = mu + loo_resid[f]
+                    lo[f] = mu * lo_fac[f]
+                    hi[f] = mu * hi_fac[f]
                 out[i, 2] = np.sort(lo[:n_loo])[k_lo - 1]
                 out[i, 3] = np.sort(hi[:n_loo])[k_hi - 1]
     return out

@@ -15,6 +15,8 @@ Rules used here (the paper gives no more detail):
   training concentrations are set to NaN and counted as removed.
 * **DI** is written as uint16 counts of 0.001 (band scale 0.001; a float32 DI band would be
   three times larger than all the concentration bands together); AOA is computed from the exact DI.
+  A model without an AOA (no informative predictor; threshold NaN) gets neither: DI and AOA are
+  nodata on every pixel.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def nanmedian5(a: np.ndarray) -> np.ndarray:
 def postprocess(pred: np.ndarray, di: np.ndarray, dom: np.ndarray, p99: float, aoa_threshold: float) -> dict:
     """pred: (4, h+4, w+4) mean, variance, lower, upper on the haloed block; di: (h, w) float64;
     dom: (h+4, w+4) target surface. Returns float32 bands (mean, spread, lower, upper), DI, the
-    AOA bytes (1 inside, 0 outside, 255 off-surface) and the counts of surface/removed pixels."""
+    AOA bytes (1 inside, 0 outside, 255 off-surface) and the counts of surface/removed pixels.
+    ``aoa_threshold`` NaN (a model without an AOA): DI NaN and AOA 255 everywhere."""
     mean = np.where(dom, pred[0], np.float32(np.nan)).astype(np.float32)
     filt = nanmedian5(mean)
     removed = filt > p99
@@ -77,8 +80,9 @@ def postprocess(pred: np.ndarray, di: np.ndarray, dom: np.ndarray, p99: float, a
     spread = np.where(inner, np.sqrt(pred[1, 2:-2, 2:-2]), nan)
     lower = np.where(inner, pred[2, 2:-2, 2:-2], nan)
     upper = np.where(inner, pred[3, 2:-2, 2:-2], nan)
-    di32 = np.where(inner, di, np.nan).astype(np.float32)
-    aoa = np.where(inner, (di <= aoa_threshold).astype(np.uint8), np.uint8(AOA_NODATA)).astype(np.uint8)
+    defined = bool(np.isfinite(aoa_threshold))
+    di32 = np.where(inner & defined, di, np.nan).astype(np.float32)
+    aoa = np.where(inner & defined, (di <= aoa_threshold).astype(np.uint8), np.uint8(AOA_NODATA)).astype(np.uint8)
     return {
         "bands": np.stack([filt, spread, lower, upper]).astype(np.float32),
         "di": di32,

@@ -3,8 +3,8 @@
 For one medium, every tile of the mosaic grid is processed on its own (:func:`process_tile`):
 
 1. read the 4-band DN block and the mask block with a 2-pixel halo (the 5x5 median's reach);
-2. for each metal: the compiled model gives mean, variance, jackknife+ bounds; DI and AOA from
-   the per-band DI tables;
+2. for each metal: the compiled model gives mean, variance, jackknife+ bounds (on ln C,
+   back-transformed); DI and AOA from the per-band DI tables (nodata for a model without an AOA);
 3. post-processing (:mod:`tarimhm.raster.post`): target-surface mask, 5x5 NaN-aware median of
    the mean, removal of means above the training 99th percentile;
 4. the tile is written as two small GeoTIFFs (float bands; AOA bytes) and a JSON of per-class

@@ -120,7 +120,7 @@ def audit_rf(rep: Reported, m: pd.DataFrame) -> pd.DataFrame:
     rows = []
     status = m.data_status.iloc[0]
     basis, detail = basis_of(status)
-    notes = m["R2_note"].fillna("") if "R2_note" in m else pd.Series("", index=m.index)
+    notes = m["R2_note"].astype(object).fillna("") if "R2_note" in m else pd.Series("", index=m.index)
     for col, q in QUANT.items():
         for r in rep.find(locator="Table 4", quantity=q):
             hit = (m.medium == r.medium) & (m.metal == r.metal)

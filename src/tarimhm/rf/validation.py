@@ -1,9 +1,9 @@
-"""Honest validation of the inversion: leave-one-site-out, a y-randomisation null, leave-region-out.
+"""Accuracy of the inversion and its simple validations: non-nested leave-one-site-out, leave-region-out.
 
-LOSO: every site of the medium is predicted by the chosen configuration fitted on all others
-(sklearn ``cross_val_predict`` with ``LeaveOneOut``); R² of these predictions is the LOSO R².
-Null: the concentrations are permuted among sites (seeded) and the LOSO R² recomputed; the
-p-value ``(1 + #{null >= observed}) / (1 + n_perm)`` says whether the RF beats chance.
+Non-nested LOSO: every site of the medium is predicted by the configuration tuned on the Table 2
+training sites, fitted on all others (sklearn ``cross_val_predict`` with ``LeaveOneOut``); 6-7 of the
+held-out sites helped choose that configuration, so it is optimistic. The nested LOSO and the
+full-protocol permutation nulls are in :mod:`tarimhm.rf.nulls`.
 Leave-region-out: ``LeaveOneGroupOut`` over the sites' regions, where at least two regions exist.
 
 R² is undefined (NaN, with the reason) when the observed values barely vary: :func:`accuracy`.
@@ -12,13 +12,12 @@ R² is undefined (NaN, with the reason) when the observed values barely vary: :f
 from __future__ import annotations
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import LeaveOneGroupOut, LeaveOneOut, cross_val_predict
 
 from .inversion import make_pipeline
 
-__all__ = ["R2_VARIANCE_FLOOR", "accuracy", "r2_undefined", "loso", "permutation_null", "leave_region_out"]
+__all__ = ["R2_VARIANCE_FLOOR", "accuracy", "r2_undefined", "loso", "leave_region_out"]
 
 R2_VARIANCE_FLOOR = 1e-6
 """Floor of the sample variance of the observed values, relative to their squared mean (dimensionless).
@@ -74,17 +73,6 @@ def _hp(best_params: dict) -> dict:
 def loso(X, y, best_params: dict, seed: int) -> dict:
     pred = cross_val_predict(make_pipeline(seed, **_hp(best_params)), X, y, cv=LeaveOneOut())
     return {"pred": pred, **accuracy(y, pred)}
-
-
-def permutation_null(X, y, best_params: dict, seed: int, n_perm: int, n_jobs: int = 1) -> dict:
-    rng = np.random.default_rng(seed)
-    perms = [rng.permutation(len(y)) for _ in range(n_perm)]
-    null = Parallel(n_jobs=n_jobs)(delayed(lambda p: loso(X, y[p], best_params, seed)["R2"])(p) for p in perms)
-    obs = loso(X, y, best_params, seed)["R2"]
-    null = np.asarray(null)
-    # a permutation keeps the variance: when the observed R² is undefined every null R² is, and so is p
-    p = (1 + np.sum(null >= obs)) / (1 + n_perm) if np.isfinite(obs) else float("nan")
-    return {"observed_R2": obs, "null_R2": null, "p_value": p}
 
 
 def leave_region_out(X, y, groups, best_params: dict, seed: int) -> dict | None:
