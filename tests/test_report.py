@@ -226,3 +226,25 @@ def test_headline_separates_the_bases():
     assert [c.strip() for c in rows["**independent**"].split("|")[2:-1]] == ["2", "1", "", "", "1"]
     assert [c.strip() for c in rows["**coincidence**"].split("|")[2:-1]] == ["1", "", "", "1", ""]
     assert set(rows) == {f"**{b}**" for b in ("independent", "fitted", "calibrated", "follows_from_fit", "coincidence")}
+
+
+def test_report_answers_the_validation_question(rep, params, tmp_path, monkeypatch, derived):
+    """The report's section on stage 061 reads paper/audit/rf_validation.csv and counts from it."""
+    monkeypatch.setattr(paths, "AUDIT", tmp_path / "audit")
+    monkeypatch.setattr(paths, "REPORT", tmp_path / "paper" / "REPORT.md")
+    _audits(paths.AUDIT)
+    row = {
+        "medium": "soil", "metal": "As", "n_sites": 10, "printed_R2": 0.408, "p_b": 0.02, "p_c": 0.3,
+        "p_c_adj": 0.6, "holdout_R2_ours": -8.0, "LOSO_R2_nested": -0.37, "nested_ci_lo": -4.9,
+        "nested_ci_hi": -0.26, "LOSO_R2_nonnested": -0.28, "nonnested_ci_lo": -5.5, "nonnested_ci_hi": -0.1,
+        "p_a": 0.9, "p_a_adj": 1.0, "beats_chance": False, "ridge_LOSO_R2": -0.9, "mean_LOSO_R2": -0.235,
+        "beats_ridge": False, "NNDM_geographic_R2": -0.97, "NNDM_feature_R2": -0.74, "region_out_R2": -0.47,
+        "n_permutations": 999, "n_split_permutations": 199, "n_members": 200,
+        "data_status": "reconstructed+surrogate", "answer": "printed R² 0.408: ...",
+    }  # fmt: skip
+    pd.DataFrame([row, {**row, "metal": "Cd", "p_c_adj": 0.01}]).to_csv(paths.AUDIT / "rf_validation.csv", index=False)
+    md = render_report(params, rep, paths.ANALYSIS / "300_report.py")[-1].read_text(encoding="utf-8")
+    assert "### Could the printed validation R² arise by chance?" in md
+    assert "(999 permutations; 199 for the split-selection null" in md
+    assert "**1 of the 2 printed R²**" in md and "**0 of 2 models beat chance**" in md
+    assert "| soil As | 0.408 | 0.02 | 0.3 | 0.6 | -0.37 [-4.9, -0.26] | -0.28 | 1 | no | -0.9 | -0.97 |" in md
