@@ -3,9 +3,12 @@
 1. Trees per second: scikit-learn's pipeline fit (MinMaxScaler + RandomForestRegressor, n_jobs=1, 500 trees) vs
    the numba grower on the same bootstrap samples (grow + predict one row), for every min_samples_leaf of the
    grid, on the 9 training rows of a LOSO split; the per-tree predictions are checked bitwise.
-2. protocol_predict (leave-one-out grid search, refit, predict) for B permutations of y x 10 LOSO splits (n = 10)
-   and B permutations x one 7/3 split, with the grid of params.yaml; one (permutation, split) of scikit-learn's
-   protocol (dedup_search + fit_model) is timed for reference and checked equal; times extrapolated to B = 999.
+2. protocol_predict (leave-one-out grid search, refit, predict) with the grid of params.yaml for B = 99
+   permutations of y x 10 LOSO splits (n = 10), B = 99 x one 7/3 split and B = 19 x all C(10, 3) = 120 7/3 splits
+   (the split-selection null), each with forests shared across splits (``share=True``, the default) and with the
+   per-split kernel (``share=False``, every fold of every split grown; the same bytes, checked); one
+   (permutation, split) of scikit-learn's protocol (dedup_search + fit_model) is timed for reference and checked
+   equal; times extrapolated to B = 999.
 
 Data: the first 10 soil sites of the training table when it exists, else 10 synthetic sites (seeded).
 """
@@ -24,6 +27,7 @@ from tarimhm import paths
 from tarimhm.rf import FEATURES, dedup_search, fit_model
 from tarimhm.rf import tinyforest as tf
 from tarimhm.rf.inversion import _tree_preds, make_pipeline
+from tarimhm.rf.nulls import holdout_splits
 
 
 def _data(n: int = 10):
@@ -60,19 +64,23 @@ def _trees_per_second(X, y, seed, leaves, n_trees=500):
 
 def _protocol(name, X, Y, tr, te, grid, seed, n_big=999):
     args = (grid["n_estimators"], grid["max_depth"], grid["min_samples_leaf"], seed)
-    t0 = time.perf_counter()
-    pred = tf.protocol_predict(X, Y, tr, te, *args)
-    t = time.perf_counter() - t0
     B, S = len(Y), len(tr)
+    times, preds = {}, {}
+    for share in (False, True):
+        t0 = time.perf_counter()
+        preds[share] = tf.protocol_predict(X, Y, tr, te, *args, share=share)
+        times[share] = time.perf_counter() - t0
     t1 = time.perf_counter()
     dd = dedup_search(X[tr[0]], Y[0, tr[0]], grid, seed)
     ref = fit_model(X[tr[0]], Y[0, tr[0]], dd["best_params"], seed).predict(X[te[0]])
     t_sk = time.perf_counter() - t1
-    same = np.array_equal(pred[0, 0], ref)
+    same = np.array_equal(preds[True][0, 0], ref) and preds[True].tobytes() == preds[False].tobytes()
+    t, t0 = times[True], times[False]
     print(
-        f"{name:10s} B={B} x S={S}: {t:6.1f} s ({1e3 * t / (B * S):5.1f} ms per (b, s), {numba.get_num_threads()} "
-        f"threads), B={n_big}: ~{t * n_big / B / 60:4.1f} min | sklearn, one (b, s): {t_sk:5.1f} s, B={n_big}: "
-        f"~{t_sk * n_big * S / 3600:5.1f} h on one core | ratio {t_sk * B * S / t:5.0f} | identical {same}",
+        f"{name:13s} B={B:3d} x S={S:3d}: per-split {t0:6.1f} s ({1e3 * t0 / (B * S):5.2f} ms per (b, s)) -> shared "
+        f"{t:6.1f} s ({1e3 * t / (B * S):5.2f} ms), x{t0 / t:4.1f} ({numba.get_num_threads()} threads) | B={n_big}: "
+        f"~{t0 * n_big / B / 60:5.1f} -> ~{t * n_big / B / 60:5.1f} min | sklearn, one (b, s): {t_sk:4.1f} s, "
+        f"B={n_big}: ~{t_sk * n_big * S / 3600:6.1f} h on one core | identical {same}",
         flush=True,
     )
 
@@ -98,7 +106,9 @@ def main(argv=None) -> None:
     print(f"protocol kernel ready in {time.perf_counter() - t0:.1f} s (compile on the first run, else numba's cache)")
     _protocol("LOSO n=10", X, Y, loso_tr, loso_te, grid, seed)
     p = rng.permutation(n)
-    _protocol("7/3 split", X, Y, np.sort(p[:7])[None], p[7:][None], grid, seed)
+    _protocol("one 7/3 split", X, Y, np.sort(p[:7])[None], p[7:][None], grid, seed)
+    all_tr, all_te = holdout_splits(n, 3)
+    _protocol("all 7/3 (120)", X, Y[: max(1, args.perms // 5)], all_tr, all_te, grid, seed)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ compiles the kernels, ~20-40 s on a loaded 2-core machine).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numba
@@ -173,6 +174,51 @@ def test_protocol_equals_sklearn_7_3_unsorted_grid():
     assert np.array_equal(best, ref_best)
 
 
+def _holdout(n, n_test):
+    tests = np.array(list(itertools.combinations(range(n), n_test)))
+    return np.array([[i for i in range(n) if i not in set(t)] for t in tests]), tests
+
+
+@pytest.mark.parametrize("splits", ["loso", "all_7_3", "unsorted_rows"])
+def test_shared_forests_equal_per_split(splits):
+    """Forests shared across splits (one per response and distinct leave-one-out training subset) give the bytes
+    of the per-split kernel (every fold of every split grown), which the tests above hold against scikit-learn:
+    on the LOSO splits of 8 sites (28 distinct subsets for 56 folds), on all C(10, 3) = 120 7/3 splits (210 for
+    840), with a grid where max_depth binds, and on training rows not in ascending order (the subsets are keyed as
+    ordered tuples, so a reordered subset is a different forest, as it is for scikit-learn)."""
+    rng = np.random.default_rng(["loso", "all_7_3", "unsorted_rows"].index(splits))
+    grid = {"n_estimators": [3, 8, 5], "max_depth": [None, 1, 2], "min_samples_leaf": [1, 2, 3]}
+    if splits == "loso":
+        n = 8
+        tr, te = _loso(n)
+    else:
+        n = 10
+        tr, te = _holdout(n, 3)
+        if splits == "unsorted_rows":
+            tr = np.array([rng.permutation(r) if i % 3 else r for i, r in enumerate(tr[:40])])
+            tr[1] = tr[2][[1, 0, 2, 3, 4, 5, 6]]  # two splits on the same sites in different orders
+            te = te[:40]
+    X = rng.uniform(0, 0.4, (n, 4))
+    X[:, 3] = np.round(X[:, 3], 1)  # ties
+    Y = rng.gamma(2.0, 5.0, (3, n))
+    Y[2, :4] = Y[2, 0]
+    got, best = _tiny_protocol(X, Y, tr, te, grid, 11, return_best=True)
+    ref, ref_best = _tiny_protocol(X, Y, tr, te, grid, 11, return_best=True, share=False)
+    assert got.tobytes() == ref.tobytes()
+    assert np.array_equal(best, ref_best)
+    if splits == "all_7_3":  # and a few of these splits against scikit-learn itself
+        pick = [0, 57, 119]
+        sk, sk_best = _sklearn_protocol(X, Y[:1], tr[pick], te[pick], grid, 11)
+        assert np.array_equal(got[:1, pick], sk) and np.array_equal(best[:1, pick], sk_best)
+    # responses processed in several blocks of the cache: the same bytes
+    cache = tf._CACHE_BYTES
+    try:
+        tf._CACHE_BYTES = 1
+        assert _tiny_protocol(X, Y, tr, te, grid, 11).tobytes() == got.tobytes()
+    finally:
+        tf._CACHE_BYTES = cache
+
+
 def test_null_distribution_of_loso_r2():
     """y-randomisation null of the LOSO R² (nested protocol on every LOSO split): 12 permutations of n = 6 sites.
 
@@ -207,6 +253,15 @@ def test_protocol_deterministic_and_thread_independent():
     finally:
         numba.set_num_threads(threads)
     assert one.tobytes() == again.tobytes() == two.tobytes()
+    tr, te = _holdout(n, 3)
+    try:
+        numba.set_num_threads(1)
+        one = _tiny_protocol(X, Y[:2], tr, te, SMALL_GRID, seed)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = _tiny_protocol(X, Y[:2], tr, te, SMALL_GRID, seed)
+    finally:
+        numba.set_num_threads(threads)
+    assert one.tobytes() == two.tobytes()
     a = tf.forest_tree_predictions(X, Y[0], X, 20, 1, None, seed)
     assert a.tobytes() == tf.forest_tree_predictions(X, Y[0], X, 20, 1, None, seed).tobytes()
 

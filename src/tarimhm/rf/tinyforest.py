@@ -353,7 +353,8 @@ def _grow(X, y, w, rr_seed, min_samples_leaf, max_depth, ws_i, ws_f32, sort_stac
           node_i, node_f):  # fmt: skip
     """DepthFirstTreeBuilder.build. Returns (node_count, max_depth_seen, root_leaf_monotone).
 
-    Workspaces: ws_i int64 (n + 2*n_features + 1,): samples, features, constant features, rand_r state;
+    Workspaces: ws_i, four int64 arrays: samples (n,), features and constant features (n_features,), the rand_r
+    state (1,);
     ws_f32 float32 (n,): feature values; sort_stack int64 (n + 1, 3); stk_i int64 (2n + 2, 6) / stk_f float64
     (2n + 2,): the builder stack. Output: node_i int64 (2n, 4): feature, left, right, n_node_samples;
     node_f float64 (2n, 4): threshold, value, impurity, weighted_n_node_samples (sklearn's leaf convention:
@@ -364,10 +365,7 @@ def _grow(X, y, w, rr_seed, min_samples_leaf, max_depth, ws_i, ws_f32, sort_stac
     """
     n = X.shape[0]
     n_features = X.shape[1]
-    samples = ws_i[:n]
-    features = ws_i[n : n + n_features]
-    const_feats = ws_i[n + n_features : n + 2 * n_features]
-    rstate = ws_i[n + 2 * n_features : n + 2 * n_features + 1]
+    samples, features, const_feats, rstate = ws_i  # separate arrays: no views made per tree
     eps = _EPSILON
     min_samples_split = max(2, 2 * min_samples_leaf)
     # Splitter.init
@@ -490,7 +488,8 @@ def _predict(xq, node_i, node_f):
 
 @njit(cache=True, nogil=True)
 def _workspaces(n, n_features):
-    ws_i = np.zeros(n + 2 * n_features + 1, np.int64)
+    ws_i = (np.zeros(n, np.int64), np.zeros(n_features, np.int64), np.zeros(n_features, np.int64),
+            np.zeros(1, np.int64))  # fmt: skip
     ws_f32 = np.zeros(max(n, 1), np.float32)
     sort_stack = np.zeros((n + 1, 3), np.int64)
     stk_i = np.zeros((2 * n + 2, 6), np.int64)
@@ -988,9 +987,15 @@ def _refit_arrays(X, tr, te):
 _CACHE_BYTES = 1 << 27  # the fold-prediction cache of one kernel call (responses are processed in blocks)
 
 
-def _protocol_shared(X, Y, tr, te, cnt_m, rr_m, cnt_n, rr_n, nest, depth_u, leaf_u, cand_d, cand_l, cand_e):
-    """The distinct leave-one-out training subsets (as ordered row tuples) of all splits, the held-out rows each
-    is asked about, their scaled arrays; then the shared kernel over blocks of responses."""
+def _shared_layout(X, tr, te):
+    """The distinct leave-one-out training subsets of all splits (ordered row tuples: a fold keeps its split's row
+    order, so equal tuples are equal forests whether or not the rows are sorted), the held-out rows each is asked
+    about, and their scaled arrays. Memoised on the bytes of (X, train, test): run_batched calls the protocol once
+    per block of responses with the same splits."""
+    key = (X.shape, X.tobytes(), tr.shape, tr.tobytes(), te.shape, te.tobytes())
+    hit = _LAYOUTS.get(key)
+    if hit is not None:
+        return hit
     n_s, n_tr = tr.shape
     m = n_tr - 1
     p = X.shape[1]
@@ -1002,11 +1007,11 @@ def _protocol_shared(X, Y, tr, te, cnt_m, rr_m, cnt_n, rr_n, nest, depth_u, leaf
     for s in range(n_s):
         row = tr[s].tolist()
         for j in range(n_tr):
-            key = tuple(row[:j] + row[j + 1 :])
-            u = index.get(key)
+            sub = tuple(row[:j] + row[j + 1 :])
+            u = index.get(sub)
             if u is None:
-                u = index[key] = len(subsets)
-                subsets.append(key)
+                u = index[sub] = len(subsets)
+                subsets.append(sub)
                 queries.append({})
             fold_u[s, j] = u
             fold_q[s, j] = queries[u].setdefault(row[j], len(queries[u]))
@@ -1019,6 +1024,21 @@ def _protocol_shared(X, Y, tr, te, cnt_m, rr_m, cnt_n, rr_n, nest, depth_u, leaf
     for u in range(n_u):
         XU32[u], XQ32[u, : nq[u]] = _scaled32(X[u_rows[u]], X[list(queries[u])])
     Xr32, Xt32 = _refit_arrays(X, tr, te)
+    out = (XU32, XQ32, nq, u_rows, fold_u, fold_q, Xr32, Xt32)
+    if len(_LAYOUTS) >= 8:
+        _LAYOUTS.pop(next(iter(_LAYOUTS)))
+    _LAYOUTS[key] = out
+    return out
+
+
+_LAYOUTS: dict = {}
+
+
+def _protocol_shared(X, Y, tr, te, cnt_m, rr_m, cnt_n, rr_n, nest, depth_u, leaf_u, cand_d, cand_l, cand_e):
+    """The shared kernel over blocks of responses (the fold-prediction cache of a block stays below _CACHE_BYTES)."""
+    n_s = tr.shape[0]
+    XU32, XQ32, nq, u_rows, fold_u, fold_q, Xr32, Xt32 = _shared_layout(X, tr, te)
+    n_u, max_q = XQ32.shape[:2]
     n_b = Y.shape[0]
     out = np.empty((n_b, n_s, te.shape[1]), np.float64)
     best = np.empty((n_b, n_s), np.int64)
