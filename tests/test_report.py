@@ -246,5 +246,5 @@ def test_report_answers_the_validation_question(rep, params, tmp_path, monkeypat
     md = render_report(params, rep, paths.ANALYSIS / "300_report.py")[-1].read_text(encoding="utf-8")
     assert "### Could the printed validation R² arise by chance?" in md
     assert "(999 permutations; 199 for the split-selection null" in md
-    assert "**1 of the 2 printed R²**" in md and "**0 of 2 models beat chance**" in md
+    assert "**1 of the 2 printed R²** are consistent with chance" in md and "**0 of 2 models beat chance**" in md
     assert "| soil As | 0.408 | 0.02 | 0.3 | 0.6 | -0.37 [-4.9, -0.26] | -0.28 | 1 | no | -0.9 | -0.97 |" in md

@@ -342,9 +342,10 @@ def _validation_lines() -> list[str]:
         "",
         f"Stage 061 re-runs the paper's whole protocol (Min-Max, leave-one-out grid search, refit) in every fold "
         f"and every permutation ({n_b} permutations; {n_c} for the split-selection null; `paper/audit/rf_validation.md`). "
-        f"Under no signal, **{chance} of the {len(v)} printed R²** are reached with adjusted p >= 0.05 once the "
-        "choice among all 7/3 (6/3) splits is part of the null (p (c)); on the printed split alone (p (b)) they "
-        f"are rarer. With our data, **{beats} of {len(v)} models beat chance** (Westfall-Young adjusted p of the nested "
+        f"**{chance} of the {len(v)} printed R²** are consistent with chance (adjusted p >= 0.05) once the "
+        "choice among all 7/3 (6/3) splits is part of the null (p (c)); on the printed split alone (p (b)) "
+        "chance reaches them less often. "
+        f"With our data, **{beats} of {len(v)} models beat chance** (Westfall-Young adjusted p of the nested "
         f"LOSO R² < 0.05 and R² > 0). Data status: {v.data_status.iloc[0]} - with surrogate spectra the "
         "nested LOSO R² says nothing about the paper's models; the nulls (b) and (c) say how often a no-signal "
         "protocol on data like these reaches the printed numbers.",
