@@ -196,7 +196,7 @@ paper/audit/rf.csv: $(D)/rf/metrics.csv
 .PHONY: rf-validation
 rf-validation: $(D)/rf/validation.csv
 $(D)/rf/validation.csv: analysis/061_rf_validation.py $(RF_SRC) $(SRC)/raster/post.py $(D)/rf/metrics.csv \
-		$(D)/imagery/training_table.csv $(D)/sites/ensemble_soil.nc paper/reported.yaml $(S)/rf.json \
+		$(D)/imagery/training_table.csv $(D)/sites/summary.json paper/reported.yaml $(S)/rf.json \
 		$(S)/validation.json $(S)/imagery.json | $(STAMP)
 	$(PY) $< --params $(PARAMS) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 $(D)/rf/loso_predictions.csv $(D)/rf/nndm_distances.csv $(D)/rf/validation_nulls.npz paper/audit/rf_validation.csv \
@@ -429,7 +429,8 @@ figures: $(FIG_PDFS)
 
 # the stages that write paper/audit/*.csv (through their first output)
 AUDIT_STAGES := $(SITE_TABLES) $(D)/stats/pca_soil.json paper/audit/risk.csv $(D)/uncertainty/mc_summary.csv \
-	$(D)/rf/metrics.csv $(MAPS_OUT) $(D)/ensemble/holds.csv $(D)/sites/checker_validation.csv
+	$(D)/rf/metrics.csv $(MAPS_OUT) $(D)/ensemble/holds.csv $(D)/sites/checker_validation.csv \
+	$(D)/rf/validation.csv
 
 # The report is rebuilt when an audit changes, not when a figure is restyled; the figures and tables are
 # order-only prerequisites, so they exist (and the report can say so) whenever the report is written.
