@@ -81,6 +81,20 @@ def test_figure_without_its_inputs_names_the_make_target_and_writes_nothing(tmp_
     assert not (tmp_path / "figures").exists() or not list((tmp_path / "figures").iterdir())
 
 
+def test_table_from_an_older_output_names_the_columns_and_the_target(tmp_path):
+    """A Table 4 audit written before `censored_below` existed: one line, not a KeyError traceback."""
+    audit = tmp_path / "paper" / "audit"
+    audit.mkdir(parents=True)
+    (audit / "rf.csv").write_text("reported_id,indicator,medium,metal,reported,reproduced,data_status\n")
+    env = {"TARIMHM_OUTPUT": str(tmp_path)}
+    out = _run([str(paths.ANALYSIS / "204_tab4_accuracy.py"), "--params", str(paths.PARAMS)], env)
+    assert out.returncode == 1
+    [line] = out.stderr.splitlines()
+    assert line.startswith(f"error: {audit}/rf.csv: missing columns unit, censored_below")
+    assert line.endswith("(written by an older version of the package); run `make rf` again")
+    assert not (tmp_path / "paper" / "tables").exists() or not list((tmp_path / "paper" / "tables").iterdir())
+
+
 def test_cli_error_is_one_line(tmp_path):
     out = _run(["-m", "tarimhm.cli", "risk", "--profile", str(tmp_path / "none.yaml")])
     assert out.returncode == 2

@@ -29,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from . import paths
+from ._errors import MissingOutputError
 from ._version import __version__
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "git_info",
     "make_provenance",
     "read_sidecar",
+    "read_table",
     "sha256_file",
     "sidecar_path",
     "write_json",
@@ -194,6 +196,27 @@ def write_sidecar(path: Path | str, prov: Provenance) -> Path:
 
 def read_sidecar(path: Path | str) -> dict:
     return json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+
+
+def read_table(path: Path | str, make_target: str, columns=()):
+    """A saved CSV output with the ``columns`` a reader needs, or one clear error naming the make target.
+
+    A missing file, or one written by an older version of the package (a needed column absent), raises
+    :class:`~tarimhm._errors.MissingOutputError` (``<file>: missing columns a, b (written by an older
+    version); run `make <target>` again``) instead of a KeyError traceback deep in a figure or table.
+    """
+    import pandas as pd  # here, not at the top: the stamps of every make run import this module
+
+    path = Path(path)
+    if not path.exists():
+        raise MissingOutputError(f"{path}: missing; run `make {make_target}` first")
+    df = pd.read_csv(path, comment="#")
+    if missing := [c for c in columns if c not in df.columns]:
+        raise MissingOutputError(
+            f"{path}: missing columns {', '.join(missing)} (written by an older version of the package); "
+            f"run `make {make_target}` again"
+        )
+    return df
 
 
 def write_table(df, path: Path | str, prov: Provenance, float_format: str | None = None) -> Path:

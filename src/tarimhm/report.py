@@ -25,7 +25,7 @@ from . import paths
 from ._errors import ConfigError, format_pydantic
 from .audit import CLASSES, check_audit
 from .config import Params, load_yaml, section_hash
-from .provenance import atomic_write_text, combine_status, make_provenance, write_table
+from .provenance import atomic_write_text, combine_status, make_provenance, read_table, write_table
 from .reported import Reported
 from .viz.tables import md_table
 
@@ -319,7 +319,9 @@ def _validation_lines() -> list[str]:
     f = paths.audit_file("rf_validation.csv")
     if not f.exists():
         return []
-    v = pd.read_csv(f, comment="#")
+    cols = ("medium", "metal", "printed_R2", "p_b", "p_c", "p_c_adj", "LOSO_R2_nested", "nested_ci_lo")
+    cols += ("nested_ci_hi", "LOSO_R2_nonnested", "p_a_adj", "beats_chance", "ridge_LOSO_R2", "NNDM_geographic_R2")
+    v = read_table(f, "rf-validation", cols + ("n_permutations", "n_split_permutations", "data_status"))
 
     def r2(x):
         return "undefined" if pd.isna(x) else f"{x:.3g}"

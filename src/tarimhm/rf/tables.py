@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .. import paths
 from ..config import Params
 from ..domain import TABLE_METALS as METALS
+from ..provenance import read_table
 from ..reported import Reported
 from ..viz.tables import Tabled
 from .audit import AUDIT_COLUMNS_TABLE4, QUANT, R2_FLOOR
@@ -32,8 +32,8 @@ def _cell(v: float, indicator: str, censored: float = np.nan) -> str:
 
 def tab4(params: Params, rep: Reported) -> Tabled:
     """Table 4: the paper's validation accuracy beside this work's (from ``paper/audit/rf.csv``)."""
-    f = paths.require(paths.audit_file("rf.csv"), "rf")
-    a = pd.read_csv(f)[AUDIT_COLUMNS_TABLE4]
+    f = paths.audit_file("rf.csv")
+    a = read_table(f, "rf", AUDIT_COLUMNS_TABLE4)[list(AUDIT_COLUMNS_TABLE4)]
     status = a.data_status.iloc[0]
 
     def latex(prov) -> str:
