@@ -198,7 +198,7 @@ def read_sidecar(path: Path | str) -> dict:
     return json.loads(sidecar_path(path).read_text(encoding="utf-8"))
 
 
-def read_table(path: Path | str, make_target: str, columns=()):
+def read_table(path: Path | str, make_target: str, columns=(), comment: str | None = None):
     """A saved CSV output with the ``columns`` a reader needs, or one clear error naming the make target.
 
     A missing file, or one written by an older version of the package (a needed column absent), raises
@@ -210,7 +210,7 @@ def read_table(path: Path | str, make_target: str, columns=()):
     path = Path(path)
     if not path.exists():
         raise MissingOutputError(f"{path}: missing; run `make {make_target}` first")
-    df = pd.read_csv(path, comment="#")
+    df = pd.read_csv(path, comment=comment)
     if missing := [c for c in columns if c not in df.columns]:
         raise MissingOutputError(
             f"{path}: missing columns {', '.join(missing)} (written by an older version of the package); "
