@@ -356,6 +356,13 @@ figures/fig7aoa_water_aoa.pdf: analysis/172_fig7aoa_water_aoa.py $(SRC)/maps/fig
 		$(S)/figures.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
+## Fig. V1: permutation nulls of the validation R² (stage 061) beside the printed R²
+.PHONY: figV1
+figV1: figures/figV1_validation_nulls.pdf
+figures/figV1_validation_nulls.pdf: analysis/191_figV1_validation_nulls.py $(SRC)/rf/figures.py $(FIG_SRC) \
+		$(D)/rf/validation.csv $(S)/figures.json $(S)/validation.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
 ## Fig. U1: Monte Carlo HI and TCR per site
 .PHONY: figU1
 figU1: figures/figU1_risk_montecarlo.pdf

@@ -120,6 +120,16 @@ def test_rf_stage_table4_fig4(use_sites, tiny, rep):
     with np.load(paths.DATA_DERIVED / "rf" / "validation_nulls.npz") as z:
         assert z["null_a_soil_As"].shape == (19,) and z["null_c_water_Zn"].shape == (9,)
     assert v.protocol_matches_stage060.all()  # tinyforest on the printed split = stage 060's scikit-learn forest
+    from tarimhm.rf.figures import figV1
+
+    png = [
+        p
+        for p in render_figure(
+            figV1, "figV1_validation_nulls", tiny, paths.ROOT / "analysis" / "191_figV1_validation_nulls.py"
+        )
+        if p.suffix == ".png"
+    ][0]
+    assert Image.open(png).text["tarimhm_data_status"] == "reconstructed+surrogate"
     # stage 070 on the same outputs: basin maps, Tables 5-6, Figs 6-7 and companions
     import rasterio
 

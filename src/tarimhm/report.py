@@ -66,6 +66,7 @@ EXTRAS = [
         "paper/audit/rf_validation.md",
         "could the printed R² arise by chance: nested LOSO, permutation nulls with split selection, NNDM",
     ),
+    ("figures/figV1_validation_nulls.pdf", "no-signal R² of the paper's protocol beside the printed R² (Fig. V1)"),
     ("data_derived/rf/aoa.csv", "area of applicability of each model (dissimilarity index, threshold)"),
     ("data_derived/maps/soil_maps.tif", "60 m basin rasters: mean, ensemble spread, interval bounds (COG)"),
     ("figures/fig6unc_soil_uncertainty.pdf", "spread and area-of-applicability companions of Figs 6-7"),
