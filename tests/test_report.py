@@ -239,7 +239,7 @@ def test_report_answers_the_validation_question(rep, params, tmp_path, monkeypat
         "nested_ci_hi": -0.26, "LOSO_R2_nonnested": -0.28, "nonnested_ci_lo": -5.5, "nonnested_ci_hi": -0.1,
         "p_a": 0.9, "p_a_adj": 1.0, "beats_chance": False, "ridge_LOSO_R2": -0.9, "mean_LOSO_R2": -0.235,
         "beats_ridge": False, "NNDM_geographic_R2": -0.97, "NNDM_feature_R2": -0.74, "region_out_R2": -0.47,
-        "n_permutations": 999, "n_split_permutations": 199, "n_members": 200,
+        "n_permutations": 999, "n_split_permutations": 199, "n_members": 200, "ci_level": 0.9,
         "data_status": "reconstructed+surrogate", "answer": "printed R² 0.408: ...",
     }  # fmt: skip
     pd.DataFrame([row, {**row, "metal": "Cd", "p_c_adj": 0.01}]).to_csv(paths.AUDIT / "rf_validation.csv", index=False)

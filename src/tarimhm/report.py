@@ -322,7 +322,7 @@ def _validation_lines() -> list[str]:
         return []
     cols = ("medium", "metal", "printed_R2", "p_b", "p_c", "p_c_adj", "LOSO_R2_nested", "nested_ci_lo")
     cols += ("nested_ci_hi", "LOSO_R2_nonnested", "p_a_adj", "beats_chance", "ridge_LOSO_R2", "NNDM_geographic_R2")
-    v = read_table(f, "rf-validation", cols + ("n_permutations", "n_split_permutations", "data_status"))
+    v = read_table(f, "rf-validation", cols + ("n_permutations", "n_split_permutations", "ci_level", "data_status"))
 
     def r2(x):
         return "undefined" if pd.isna(x) else f"{x:.3g}"
@@ -339,7 +339,7 @@ def _validation_lines() -> list[str]:
     n_b = int(v.n_permutations.iloc[0])
     n_c = int(v.n_split_permutations.iloc[0])
     beats = int(v.beats_chance.sum())
-    chance = int((v.p_c_adj >= 0.05).sum())
+    chance = int((v.p_c_adj >= 0.05).sum())  # NaN (no printed R²) counts in neither
     return [
         "### Could the printed validation R² arise by chance?",
         "",
@@ -360,7 +360,7 @@ def _validation_lines() -> list[str]:
                 "p (b) printed split",
                 "p (c) best split",
                 "p (c) adjusted",
-                "nested LOSO R² [90 % CI]",
+                f"nested LOSO R² [{100 * v.ci_level.iloc[0]:.0f} % bootstrap range]",
                 "non-nested",
                 "p (a) adjusted",
                 "beats chance",
