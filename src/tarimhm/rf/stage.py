@@ -410,7 +410,7 @@ def run_validation(
                     **{
                         f"NNDM_{sp}_{k}": nndm_info.get((med, sp), {}).get(k, np.nan)
                         for sp in ("geographic", "feature")
-                        for k in ("n_excluded", "w1_nndm", "w1_loo")
+                        for k in ("phi", "n_excluded", "w1_nndm", "w1_loo")
                     },
                     "region_out_R2": lr["R2"] if lr else np.nan,
                     "n_regions": lr["n_regions"] if lr else 0,

@@ -33,7 +33,7 @@ from ..domain import GROUPS, METALS, PATHWAYS
 from ..risk.assess import concentrations, soil_terms, water_terms
 from ..risk.profiles import GROUP_UNITS, Profile, load_profile
 
-__all__ = ["Dist", "Spec", "load_spec", "sample", "simulate", "summarise", "rank_sensitivity", "SPECS"]
+__all__ = ["Dist", "Spec", "spec_path", "load_spec", "sample", "simulate", "summarise", "rank_sensitivity", "SPECS"]
 
 SPECS = paths.UNCERTAINTY_SPECS
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -143,12 +143,19 @@ class Spec(BaseModel):
         return out
 
 
-def load_spec(name_or_path: str | Path) -> tuple[Spec, Path]:
+def spec_path(name_or_path: str | Path, pattern: str = "*.yaml", what: str = "uncertainty spec") -> Path:
+    """A spec's file: a YAML path as given, else ``analysis/uncertainty/<name>.yaml``; a missing one is a
+    ConfigError listing the shipped specs that match ``pattern``."""
     p = Path(name_or_path)
     path = p if p.suffix in (".yaml", ".yml") else SPECS / f"{name_or_path}.yaml"
     if not path.exists():
-        avail = ", ".join(sorted(f.stem for f in SPECS.glob("*.yaml")))
-        raise ConfigError(f"{path}: no such uncertainty spec; use one of {avail} or a YAML path")
+        avail = ", ".join(sorted(f.stem for f in SPECS.glob(pattern)))
+        raise ConfigError(f"{path}: no such {what}; use one of {avail} or a YAML path")
+    return path
+
+
+def load_spec(name_or_path: str | Path) -> tuple[Spec, Path]:
+    path = spec_path(name_or_path)
     try:
         spec = Spec.model_validate(load_yaml(path))
     except ValidationError as e:

@@ -52,13 +52,12 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
-from .. import paths
 from .._errors import ConfigError
 from ..config import load_yaml
 from ..domain import GROUPS, MEDIA, METALS, PATHWAYS
 from ..risk.assess import concentrations, soil_terms, water_terms
 from ..risk.profiles import GROUP_UNITS, TOX_UNITS, Profile, Q, load_profile
-from .montecarlo import NEEDS, Dist
+from .montecarlo import NEEDS, Dist, spec_path
 
 __all__ = [
     "TwoDSpec",
@@ -85,7 +84,6 @@ __all__ = [
     "THRESHOLDS",
 ]
 
-SPECS = paths.UNCERTAINTY_SPECS
 VAR_PERCENTILES = (5.0, 50.0, 90.0, 95.0)
 """Inner-loop (variability) percentiles reported per outer draw; P5 serves the U/V ratio."""
 UNC_QUANTILES = (0.05, 0.5, 0.95)
@@ -344,11 +342,7 @@ def validate_twod(data: dict, path: str | Path = "<spec>") -> TwoDSpec:
 
 def load_twod_spec(name_or_path: str | Path) -> tuple[TwoDSpec, Path]:
     """Load ``analysis/uncertainty/<name>.yaml`` (or a path) and its base profile; nothing is written."""
-    p = Path(name_or_path)
-    path = p if p.suffix in (".yaml", ".yml") else SPECS / f"{name_or_path}.yaml"
-    if not path.exists():
-        avail = ", ".join(sorted(f.stem for f in SPECS.glob("twod_*.yaml")))
-        raise ConfigError(f"{path}: no such 2-D uncertainty spec; use one of {avail} or a YAML path")
+    path = spec_path(name_or_path, "twod_*.yaml", "2-D uncertainty spec")
     spec = validate_twod(load_yaml(path), path)
     load_profile(spec.base_profile)  # fails early, naming the profile
     return spec, path
