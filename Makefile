@@ -63,7 +63,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Reproduce every stage, table and figure, the audits and paper/REPORT.md (creates .venv if missing)
 .PHONY: all
-all: check-data reported sites checker-validation statistics calibration audit-risk ensemble risk-montecarlo risk-bayes imagery \
+all: check-data reported sites checker-validation statistics calibration audit-risk ensemble risk-montecarlo risk-bayes risk-twod imagery \
 	rf rf-validation maps tables figures report
 
 ## Verify data_raw against its SHA256SUMS
@@ -170,9 +170,19 @@ risk-bayes: $(D)/uncertainty/bayes_posterior.csv
 $(D)/uncertainty/bayes_posterior.csv: analysis/041_risk_bayes.py $(UNC_SRC) $(UNC_IN) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
-## Stages 040-041 together (the probabilistic risk layer)
+## Stage 042: 2-D Monte Carlo (RAGS III): PyMC posterior (gated), variability x uncertainty, tail seeds, Sobol (~2 min)
+.PHONY: risk-twod
+risk-twod: $(D)/uncertainty/twod/summary.csv
+$(D)/uncertainty/twod/summary.csv: analysis/042_risk_twod.py $(UNC_SRC) $(wildcard analysis/uncertainty/twod_*.yaml) \
+		$(PROFILE_FILES) $(SITE_TABLES) $(S)/twod.json $(S)/risk.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+$(D)/uncertainty/twod/twod_soil.nc $(D)/uncertainty/twod/twod_water.nc $(D)/uncertainty/twod/posterior.nc \
+	$(D)/uncertainty/twod/sobol.csv $(D)/uncertainty/twod/toxicity_scenarios.csv \
+	$(D)/uncertainty/twod/tail_stability.csv $(D)/uncertainty/twod/convergence.csv: $(D)/uncertainty/twod/summary.csv
+
+## Stages 040-042 together (the probabilistic risk layer)
 .PHONY: risk-uncertainty
-risk-uncertainty: risk-montecarlo risk-bayes
+risk-uncertainty: risk-montecarlo risk-bayes risk-twod
 
 IMG_SRC := $(GROUND) $(call compute,imagery)
 

@@ -195,7 +195,8 @@ def test_real_tables_bypass_the_ensemble(use_sites, tiny, rep, monkeypatch, tmp_
     from pathlib import Path
 
     from tarimhm import paths
-    from tarimhm.ensemble.stage import members, run_propagation
+    from tarimhm.ensemble.stage import run_propagation
+    from tarimhm.sitetable import ensemble_members as members
 
     raw = tmp_path / "raw_sites"
     raw.mkdir()

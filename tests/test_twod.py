@@ -69,6 +69,16 @@ def _spec(variability=None, correlations=None, **unc):
     return validate_twod(data)
 
 
+def _shipped_with_measurement_error():
+    """The shipped spec, concentrations as lognormal measurement error (one table, no ensemble)."""
+    data = yaml.safe_load(load_twod_spec("twod_default")[1].read_text())
+    data["uncertainty"]["concentrations"] = {
+        "soil": {"mode": "measurement_error", "cv": 0.15, "source": "test"},
+        "water": {"mode": "measurement_error", "cv": 0.10, "source": "test"},
+    }
+    return validate_twod(data)
+
+
 def _lognormal(median, gsd, unit):
     return {"dist": "lognormal", "median": median, "gsd": gsd, "unit": unit, "source": "test"}
 
@@ -251,7 +261,7 @@ def test_uv_ratio_definition():
 
 
 def test_same_seed_same_bytes_and_chunk_size_does_not_matter(tmp_path):
-    spec, _ = load_twod_spec("twod_default")
+    spec = _shipped_with_measurement_error()
     a = simulate_2d(spec, SOIL, WATER, n_outer=6, n_inner=300, seed=9, chunk=7)
     b = simulate_2d(spec, SOIL, WATER, n_outer=6, n_inner=300, seed=9, chunk=300)
     c = simulate_2d(spec, SOIL, WATER, n_outer=6, n_inner=300, seed=10, chunk=300)
@@ -281,7 +291,7 @@ def test_memory_bound_of_the_reference_size():
     """n_outer 500, n_inner 5000, 10 sites x 5 metals stays far below 2 GB; the estimate bounds a measured peak."""
     assert 2 * memory_estimate(500, 5000, 10, chunk=1000) < 2 * 1024**3 / 10
     soil10, water10 = _table(3, 10, [10, 0.3, 30, 30, 80]), _table(4, 10, [5, 0.1, 3, 10, 50])
-    spec, _ = load_twod_spec("twod_default")
+    spec = _shipped_with_measurement_error()
     tracemalloc.start()
     try:
         simulate_2d(spec, soil10, water10, n_outer=2, n_inner=5000, seed=0, chunk=1000)

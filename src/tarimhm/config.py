@@ -146,6 +146,39 @@ class UncertaintyParams(_Strict):
     bayes_chains: int = Field(ge=1, le=8)
 
 
+class TwoDParams(_Strict):
+    spec: str = Field(min_length=1, description="2-D spec analysis/uncertainty/twod_<name>.yaml (or a path)")
+    seed: int = Field(ge=0, description="seed of NUTS, the outer and inner loops and the Sobol sample")
+    chains: int = Field(ge=1, le=16, description="NUTS chains (the gate needs >= 4)")
+    draws: PositiveInt = Field(description="posterior draws per chain")
+    tune: PositiveInt = Field(description="NUTS tuning steps per chain")
+    target_accept: float = Field(gt=0.5, lt=1)
+    rhat_max: float = Field(ge=1, description="gate: largest rank-normalised R-hat")
+    ess_min: PositiveFloat = Field(description="gate: smallest bulk and tail ESS")
+    n_outer: PositiveInt = Field(description="outer (uncertainty) draws, thinned from the posterior")
+    n_inner: Literal["auto"] | PositiveInt = Field(
+        description="inner (variability) persons per outer draw; auto: from a pilot, for rel_mcse_p95"
+    )
+    n_inner_max: PositiveInt = Field(description="cap of the automatic n_inner")
+    rel_mcse_p95: float = Field(gt=0, lt=1, description="target relative MCSE of the inner-loop P95")
+    pilot_outer: PositiveInt = Field(description="outer draws of the pilot run that sets n_inner")
+    pilot_inner: int = Field(ge=100, description="persons per outer draw of the pilot")
+    chunk: PositiveInt = Field(description="persons evaluated at once (bounds the memory, not the numbers)")
+    tail_seeds: int = Field(ge=2, le=16, description="inner-loop seeds of the tail-stability check (EPA 1997)")
+    tail_outer: PositiveInt = Field(description="outer draws re-run with each tail seed")
+    sobol_n: PositiveInt = Field(description="Sobol base sample N (a power of 2); N (D + 2) model runs")
+    sobol_resamples: PositiveInt = Field(description="bootstrap resamples of the Sobol confidence intervals")
+    conf_level: float = Field(gt=0, lt=1, description="level of the Sobol intervals")
+    exceed_share: float = Field(gt=0, lt=1, description="population share for P(share above HI 1 > exceed_share)")
+
+    @field_validator("sobol_n")
+    @classmethod
+    def _power_of_two(cls, v):
+        if v & (v - 1):
+            raise ValueError(f"must be a power of 2 (Sobol' sequence balance), got {v}")
+        return v
+
+
 class Params(_Strict):
     reconstruction: ReconstructionParams
     figures: FigureParams
@@ -155,6 +188,7 @@ class Params(_Strict):
     validation: ValidationParams
     maps: MapParams
     uncertainty: UncertaintyParams
+    twod: TwoDParams
 
 
 MAX_ALIASES = 100

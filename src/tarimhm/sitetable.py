@@ -21,6 +21,7 @@ from ._errors import SiteTableError
 from .domain import METALS, UNITS
 
 __all__ = [
+    "ensemble_members",
     "COLUMNS",
     "METALS",
     "UNITS",
@@ -193,3 +194,24 @@ def data_status(*frames: pd.DataFrame) -> str:
     from .provenance import combine_status
 
     return combine_status(*(s for f in frames for s in f.data_status))
+
+
+def ensemble_members(medium: str, used: pd.DataFrame) -> list[pd.DataFrame]:
+    """The site tables of every member of the reconstruction ensemble (the used table's columns,
+    concentrations of the member; member 0 is the used table).
+
+    One member, the used table itself, when the table is real or no ensemble was written.
+    """
+    f = paths.ensemble(medium)
+    if set(used.data_status) == {"real"} or not f.exists():
+        return [used]
+    import xarray as xr
+
+    with xr.open_dataset(f, engine="scipy") as ds:
+        arr = ds["concentration"].sel(site_id=list(used.site_id), metal=list(METALS)).to_numpy()
+    out = []
+    for m in arr:
+        d = used.copy()
+        d[list(METALS)] = m
+        out.append(d)
+    return out

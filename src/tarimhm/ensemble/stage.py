@@ -23,38 +23,17 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from ..config import Params, section_hash
-from ..domain import METALS
 from ..provenance import make_provenance, write_json, write_table
 from ..reported import Reported
 from ..risk.audit import CALIBRATED, assign_basis, audit_profile
 from ..risk.profiles import list_profiles, load_profile
-from ..sitetable import data_status, load_sites, site_table_source
+from ..sitetable import data_status, ensemble_members, load_sites, site_table_source
 from ..stats.audit import audit_statistics
 
-__all__ = ["run_propagation", "members", "holds_table", "INVARIANT", "DEPENDS"]
+__all__ = ["run_propagation", "holds_table", "INVARIANT", "DEPENDS"]
 
 INVARIANT = "invariant given the printed statistics"
 DEPENDS = "depends on unprinted detail"
-
-
-def members(medium: str, used: pd.DataFrame) -> list[pd.DataFrame]:
-    """The site tables of every member (the used table's columns, concentrations of the member).
-
-    One member, the used table itself, when the table is real or no ensemble was written.
-    """
-    f = paths.ensemble(medium)
-    if set(used.data_status) == {"real"} or not f.exists():
-        return [used]
-    import xarray as xr
-
-    with xr.open_dataset(f, engine="scipy") as ds:
-        arr = ds["concentration"].sel(site_id=list(used.site_id), metal=list(METALS)).to_numpy()
-    out = []
-    for m in arr:
-        d = used.copy()
-        d[list(METALS)] = m
-        out.append(d)
-    return out
 
 
 def holds_table(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -100,7 +79,7 @@ def run_propagation(
     """Write data_derived/ensemble/holds.csv and summary.json."""
     soil, water = load_sites("soil"), load_sites("water")
     status = data_status(soil, water)
-    ms, mw = members("soil", soil), members("water", water)
+    ms, mw = ensemble_members("soil", soil), ensemble_members("water", water)
     n = min(len(ms), len(mw))
     resid = paths.sites_dir() / "residuals.csv"
     jobs = [(rep.path, ms[i], mw[i], status, list_profiles(), params.risk.hpi_form, resid) for i in range(n)]

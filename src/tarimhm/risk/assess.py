@@ -98,7 +98,7 @@ def soil_terms(
 def water_terms(c: np.ndarray, prof: Profile, group: str, over: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(HQ, CR) of drinking-water ingestion for one group, arrays (..., metal)."""
     tox = prof.toxicity
-    rfd = np.array([tox[m].RfDo.value for m in METALS])
+    rfd = np.array([(tox[m].RfDw or tox[m].RfDo).value for m in METALS])  # RfDw: drinking-water RfD (Cd)
     csf = np.array([tox[m].CSFw.value if tox[m].CSFw else 0.0 for m in METALS])
     val, ed, ef, bw, at_nc, at_c = _factors(prof, group, "water", over)
     hq = eq.hazard_quotient(eq.add_water_ingestion(c, val("IRw"), ef, ed, bw, at_nc), rfd)

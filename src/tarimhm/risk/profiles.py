@@ -38,6 +38,7 @@ GROUP_UNITS = {
 CONST_UNITS = {"PEF": "m3/kg", "LT": "y"}
 TOX_UNITS = {
     "RfDo": "mg/kg/d",
+    "RfDw": "mg/kg/d",
     "RfDd": "mg/kg/d",
     "RfDi": "mg/kg/d",
     "SFo": "(mg/kg/d)-1",
@@ -92,6 +93,7 @@ class Constants(_UnitChecked):
 class Tox(_UnitChecked):
     UNITS: ClassVar[dict[str, str]] = TOX_UNITS
     RfDo: Q
+    RfDw: Q | None = None  # oral RfD for drinking water where IRIS gives one apart from food (Cd); else RfDo
     RfDd: Q
     RfDi: Q
     SFo: Q | None = None

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
+from .._errors import ConfigError
 from ..audit import write_audit
 from ..config import Params, section_hash
-from ..provenance import atomic_path, make_provenance, write_sidecar, write_table
+from ..provenance import atomic_path, make_provenance, write_json, write_sidecar, write_table
 from ..reported import Reported
 from ..risk.assess import hi_tcr
 from ..risk.profiles import load_profile
@@ -168,5 +169,247 @@ def run_bayes(params: Params, rep: Reported, script: Path) -> dict[str, Path]:
     )
     files["bayes_sites"] = write_table(
         summarise(sim, soil, water, hi_tcr(prof, soil, water)), out / "bayes_sites.csv", prov, float_format="%.6g"
+    )
+    return files
+
+
+# --------------------------------------------------------------------------------- stage 042 (2-D MC)
+
+TWOD_SECTIONS = ("twod", "risk")
+
+
+def _nc4(ds, path: Path, prov) -> Path:
+    """NetCDF-4 (h5netcdf: no timestamp inside, so the same seed gives the same bytes) with provenance attrs."""
+    ds = ds.assign_attrs(
+        tarimhm_git_commit=prov.git_commit + ("+dirty" if prov.git_dirty else ""),
+        tarimhm_params_hash=prov.params_hash,
+        tarimhm_data_status=prov.data_status,
+    )
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+    write_sidecar(path, prov)
+    return path
+
+
+def _summary(res: dict, det: pd.DataFrame, share: float) -> pd.DataFrame:
+    """Per medium, group, site: the RAGS III App. D table (percentile of percentile) with MCSE."""
+    rows = []
+    for medium, ds in res.items():
+        n_outer = ds.sizes["unc"]
+        for g in ds.group.values:
+            for s in ds.site.values:
+                r = {"medium": medium, "group": str(g), "site_id": str(s)}
+                d = det[(det.medium == medium) & (det.group == g) & (det.site_id.astype(str) == s)]
+                for out in ("HI", "TCR"):
+                    r[f"{out}_deterministic"] = float(d[out].iloc[0]) if len(d) else np.nan
+                    q = ds[f"{out}_var_pct_unc"].sel(group=g, site=s)
+                    se = ds[f"{out}_var_pct_unc_mcse"].sel(group=g, site=s)
+                    for p in (50.0, 90.0, 95.0):
+                        tag = f"{out}_P{int(p)}"
+                        r[tag] = float(q.sel(var_pct=p, unc_q=0.5))
+                        r[f"{tag}_lo90"] = float(q.sel(var_pct=p, unc_q=0.05))
+                        r[f"{tag}_hi90"] = float(q.sel(var_pct=p, unc_q=0.95))
+                        r[f"{tag}_mcse"] = float(se.sel(var_pct=p, unc_q=0.5))
+                    inner = ds[f"{out}_var_pct"].sel(group=g, site=s, var_pct=95.0)
+                    inner_se = ds[f"{out}_var_pct_mcse"].sel(group=g, site=s, var_pct=95.0)
+                    r[f"{out}_P95_rel_mcse_inner"] = float((inner_se / inner).median())
+                    thr_dim = "hi_threshold" if out == "HI" else "tcr_threshold"
+                    for t in ds[thr_dim].values:
+                        tag = f"{out}_frac_gt_{t:g}"
+                        fq = ds[f"{out}_frac_exceed_unc"].sel(group=g, site=s, **{thr_dim: t})
+                        r[tag] = float(fq.sel(unc_q=0.5))
+                        r[f"{tag}_lo90"] = float(fq.sel(unc_q=0.05))
+                        r[f"{tag}_hi90"] = float(fq.sel(unc_q=0.95))
+                        f = ds[f"{out}_frac_exceed"].sel(group=g, site=s, **{thr_dim: t}).to_numpy()
+                        pr = float((f > share).mean())
+                        r[f"P_{tag}_gt_{share:g}"] = pr
+                        r[f"P_{tag}_gt_{share:g}_mcse"] = float(np.sqrt(pr * (1 - pr) / n_outer))
+                    r[f"{out}_uv_ratio"] = float(ds[f"{out}_uv_ratio"].sel(group=g, site=s))
+                rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def _tails(res: dict, reruns: list[dict], k: int, target: float) -> pd.DataFrame:
+    """Tail stability (EPA 1997): inner-loop P95 of the first k outer draws under each inner seed."""
+    rows = []
+    for medium, ds in res.items():
+        for out in ("HI", "TCR"):
+            runs = [ds[f"{out}_var_pct"].isel(unc=slice(0, k))] + [r[medium][f"{out}_var_pct"] for r in reruns]
+            p95 = np.stack([np.asarray(x.sel(var_pct=95.0)) for x in runs])  # (seed, group, unc, site)
+            se = np.asarray(ds[f"{out}_var_pct_mcse"].isel(unc=slice(0, k)).sel(var_pct=95.0))
+            mean = p95.mean(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rel_sd = p95.std(axis=0, ddof=1) / mean
+                rel_se = se / mean
+            for gi, g in enumerate(ds.group.values):
+                for si, s in enumerate(ds.site.values):
+                    r = {"medium": medium, "output": out, "group": str(g), "site_id": str(s)}
+                    for j in range(len(runs)):
+                        r[f"P95_seed{j + 1}"] = float(np.median(p95[j, gi, :, si]))
+                    r["rel_sd_over_seeds"] = float(np.nanmedian(rel_sd[gi, :, si]))
+                    r["rel_mcse"] = float(np.nanmedian(rel_se[gi, :, si]))
+                    r["stable"] = bool(r["rel_sd_over_seeds"] <= 2 * target)
+                    rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def _by_scenario(spec, res: dict, share: float) -> pd.DataFrame:
+    """Per toxicity scenario of each choice: the RME (median P95) and P(RME above each threshold)."""
+    rows = []
+    choices = [(m, f, c) for m, fields in spec.uncertainty.toxicity.items() for f, c in fields.items()]
+    for m, f, ch in choices:
+        if ch.follows:
+            continue
+        for medium, ds in res.items():
+            idx = ds[f"tox_{m}_{f}"].to_numpy()
+            for i, name in enumerate(ch.scenarios):
+                sel = idx == i
+                if not sel.any():
+                    continue
+                for out in ("HI", "TCR"):
+                    p95 = ds[f"{out}_var_pct"].sel(var_pct=95.0).isel(unc=np.flatnonzero(sel))
+                    thr_dim = "hi_threshold" if out == "HI" else "tcr_threshold"
+                    for g in ds.group.values:
+                        for s in ds.site.values:
+                            x = p95.sel(group=g, site=s).to_numpy()
+                            r = {
+                                "choice": f"{m}.{f}",
+                                "scenario": name,
+                                "medium": medium,
+                                "output": out,
+                                "group": str(g),
+                                "site_id": str(s),
+                                "n_outer": int(sel.sum()),
+                                "P95_median": float(np.median(x)),
+                                "P95_lo90": float(np.quantile(x, 0.05)),
+                                "P95_hi90": float(np.quantile(x, 0.95)),
+                            }
+                            for t in ds[thr_dim].values:
+                                r[f"P(P95>{t:g})"] = float((x > t).mean())
+                                fr = ds[f"{out}_frac_exceed"].sel(group=g, site=s, **{thr_dim: t})
+                                fr = fr.isel(unc=np.flatnonzero(sel)).to_numpy()
+                                r[f"P(frac>{t:g} > {share:g})"] = float((fr > share).mean())
+                            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True) -> dict[str, Path]:
+    """Stage 042: PyMC posterior of the uncertain inputs, 2-D Monte Carlo, tail stability, Sobol indices."""
+    import time
+
+    from tqdm.auto import tqdm
+
+    from ..sitetable import ensemble_members
+    from . import propagate, sobol
+    from .twod import load_twod_spec, n_inner_from_pilot, simulate_2d
+
+    t = params.twod
+    spec, spec_path = load_twod_spec(t.spec)
+    prof = load_profile(spec.base_profile)
+    soil, water = load_sites("soil"), load_sites("water")
+    status = data_status(soil, water)
+    members = {"soil": ensemble_members("soil", soil), "water": ensemble_members("water", water)}
+    modes = {m: spec.uncertainty.concentrations.get(m) for m in ("soil", "water")}
+    tabs = {}
+    for m in ("soil", "water"):
+        ens = modes[m] is not None and modes[m].mode == "ensemble"
+        if ens and len(members[m]) == 1:
+            raise ConfigError(
+                f"{spec_path}: uncertainty.concentrations.{m}: mode ensemble, but the {m} site table is real "
+                "(no reconstruction ensemble); use mode measurement_error with a cv"
+            )
+        tabs[m] = members[m] if ens else [members[m][0]]
+    t0 = time.time()
+    names = propagate.free_names(spec)
+    idata = propagate.sample_posterior(spec, t.draws, t.tune, t.chains, t.seed, t.target_accept)
+    diag = propagate.gate(idata, names, t.rhat_max, t.ess_min) if idata is not None else pd.DataFrame()
+    post = propagate.outer_draws(idata, names, t.n_outer) if idata is not None else {}
+    t_pymc = time.time() - t0
+
+    def tables(medium, n):
+        ts = tabs[medium]
+        return [ts[o % len(ts)] for o in range(n)] if len(ts) > 1 else ts[0]
+
+    if t.n_inner == "auto":
+        pilot = simulate_2d(
+            spec,
+            tables("soil", t.pilot_outer),
+            tables("water", t.pilot_outer),
+            t.pilot_outer,
+            t.pilot_inner,
+            t.seed,
+            chunk=t.chunk,
+            prof=prof,
+            posterior=post or None,
+        )
+        n_inner = min(n_inner_from_pilot(pilot, t.pilot_inner, t.rel_mcse_p95), t.n_inner_max)
+    else:
+        n_inner = t.n_inner
+    bar = tqdm(
+        total=t.n_outer + (t.tail_seeds - 1) * t.tail_outer,
+        desc="2-D Monte Carlo (outer draws)",
+        disable=not progress,
+        leave=False,
+    )
+    run = dict(prof=prof, posterior=post or None, chunk=t.chunk, progress=bar.update)
+    res = simulate_2d(spec, tables("soil", t.n_outer), tables("water", t.n_outer), t.n_outer, n_inner, t.seed, **run)
+    k = min(t.tail_outer, t.n_outer)
+    reruns = [
+        simulate_2d(spec, tables("soil", k), tables("water", k), k, n_inner, t.seed, inner_seed=t.seed + j, **run)
+        for j in range(1, t.tail_seeds)
+    ]
+    bar.close()
+    t_mc = time.time() - t0 - t_pymc
+    sob = sobol.sobol_indices(spec, prof, tabs, post, t.sobol_n, t.sobol_resamples, t.conf_level, t.seed)
+    det = hi_tcr(prof, members["soil"][0], members["water"][0])
+    summary = _summary(res, det, t.exceed_share)
+    tails = _tails(res, reruns, k, t.rel_mcse_p95)
+    scen = _by_scenario(spec, res, t.exceed_share)
+    t_all = time.time() - t0
+
+    # everything is computed: now write (a failure above leaves no output)
+    prof_files = sorted(paths.PROFILES.glob("*.yaml"))
+    inputs = [spec_path, *prof_files, *(site_table_source(m) for m in ("soil", "water"))]
+    inputs += [paths.ensemble(m) for m in ("soil", "water") if len(tabs[m]) > 1]
+    prov = make_provenance(
+        script,
+        section_hash(params, *TWOD_SECTIONS),
+        inputs,
+        status,
+        note=f"2-D Monte Carlo, spec {spec.name} (base profile {spec.base_profile}); n_outer {t.n_outer}, "
+        f"n_inner {n_inner}; posterior from {t.chains} NUTS chains x {t.draws}; "
+        f"{'no evidence in the spec: posterior = prior' if not spec.uncertainty.evidence else 'with evidence'}",
+    )
+    out = paths.uncertainty_dir() / "twod"
+    files = {}
+    if idata is not None:
+        files["posterior"] = out / "posterior.nc"
+        with atomic_path(files["posterior"]) as tmp:
+            idata.to_netcdf(str(tmp), engine="h5netcdf")
+        write_sidecar(files["posterior"], prov)
+    for m, ds in res.items():
+        files[f"mc_{m}"] = _nc4(ds, out / f"twod_{m}.nc", prov)
+    files["summary"] = write_table(summary, out / "summary.csv", prov, float_format="%.6g")
+    files["convergence"] = write_table(diag, out / "convergence.csv", prov, float_format="%.6g")
+    files["tails"] = write_table(tails, out / "tail_stability.csv", prov, float_format="%.6g")
+    files["scenarios"] = write_table(scen, out / "toxicity_scenarios.csv", prov, float_format="%.6g")
+    files["sobol"] = write_table(sob, out / "sobol.csv", prov, float_format="%.6g")
+    files["run"] = write_json(
+        {
+            "spec": spec.name,
+            "base_profile": spec.base_profile,
+            "data_status": status,
+            "n_outer": t.n_outer,
+            "n_inner": int(n_inner),
+            "n_inner_mode": "auto (pilot)" if t.n_inner == "auto" else "fixed",
+            "n_inner_capped": bool(t.n_inner == "auto" and n_inner == t.n_inner_max),
+            "posterior_draws": int(t.chains * t.draws),
+            "evidence": sorted(spec.uncertainty.evidence),
+            "concentrations": {m: (modes[m].mode if modes[m] else "fixed") for m in ("soil", "water")},
+            "members": {m: len(tabs[m]) for m in ("soil", "water")},
+            "seconds": {"pymc": round(t_pymc, 1), "monte_carlo": round(t_mc, 1), "total": round(t_all, 1)},
+        },
+        out / "run.json",
+        prov,
     )
     return files

@@ -65,6 +65,7 @@ __all__ = [
     "ToxChoice",
     "Correlation",
     "Concentration",
+    "Evidence",
     "OuterDraw",
     "spearman_to_pearson",
     "load_twod_spec",
@@ -77,6 +78,7 @@ __all__ = [
     "mcse_quantile",
     "quantile_interval",
     "n_inner_for_rel_mcse",
+    "n_inner_from_pilot",
     "uv_ratio",
     "memory_estimate",
     "VAR_PERCENTILES",
@@ -120,6 +122,9 @@ class ToxChoice(_Strict):
     unit: str
     scenarios: dict[str, Scenario] = Field(min_length=1)
     also: tuple[str, ...] = ()
+    follows: str | None = None
+    """``<metal>.<field>`` of another choice with the same scenario names: this one takes its scenario
+    in every outer draw (values of one assessment go together, e.g. IRIS 2025's As RfD and slope factor)."""
 
 
 class Correlation(_Strict):
@@ -138,11 +143,25 @@ class Concentration(_Strict):
     source: str | None = None
 
 
+class Evidence(_Strict):
+    """Summary statistics of a survey of one variability factor: sample size and sample percentiles.
+
+    Its likelihood (:func:`tarimhm.uncertainty.propagate.evidence_likelihood`) updates the uncertain
+    parameters (``uncertainty.parameters``) of that factor's lognormal distribution.
+    """
+
+    n: int = Field(ge=2)
+    percentiles: dict[float, float] = Field(min_length=1)
+    unit: str
+    source: str = Field(min_length=2)
+
+
 class Uncertainty(_Strict):
     bioaccessibility: dict[str, Dist]
     parameters: dict[str, Dist] = {}
     toxicity: dict[str, dict[str, ToxChoice]] = {}
     concentrations: dict[Literal["soil", "water"], Concentration] = {}
+    evidence: dict[str, Evidence] = {}
 
 
 class _Problems(ValueError):
@@ -266,6 +285,19 @@ class TwoDSpec(_Strict):
                 total = math.fsum(s.weight for s in ch.scenarios.values())
                 if abs(total - 1) > 1e-9:
                     out.append((f"{key}.scenarios", f"weights sum to {total:g}; they must sum to 1"))
+                if ch.follows:
+                    parts = ch.follows.split(".")
+                    lead = u.toxicity.get(parts[0], {}).get(parts[-1]) if len(parts) == 2 else None
+                    if lead is None or ch.follows == f"{m}.{f}":
+                        out.append((f"{key}.follows", f"{ch.follows!r} is not another toxicity choice <metal>.<field>"))
+                    elif lead.follows:
+                        out.append((f"{key}.follows", f"{ch.follows!r} itself follows another choice; follow the lead"))
+                    elif list(lead.scenarios) != list(ch.scenarios) or (
+                        abs(math.fsum(s.weight for s in lead.scenarios.values()) - 1) <= 1e-9
+                        and any(lead.scenarios[k].weight != ch.scenarios[k].weight for k in ch.scenarios)
+                    ):
+                        out.append((f"{key}.follows", f"scenario names and weights must equal those of {ch.follows}"))
+        out += self._evidence_problems()
         for med, c in u.concentrations.items():
             key = f"uncertainty.concentrations.{med}"
             if c.mode == "measurement_error":
@@ -282,6 +314,41 @@ class TwoDSpec(_Strict):
                 out.append((f"{key}.cv", f"only measurement_error takes a cv, not {c.mode}"))
             if c.mode != "fixed" and not c.source:
                 out.append((f"{key}.source", "say where the uncertainty comes from"))
+        return out
+
+    def _evidence_problems(self) -> list[tuple[str, str]]:
+        out = []
+        u = self.uncertainty
+        for name, ev in u.evidence.items():
+            key = f"uncertainty.evidence.{name}"
+            parts = name.split(".")
+            if len(parts) != 2 or parts[0] not in GROUPS:
+                out.append((key, "name a survey as <group>.<factor>, e.g. adult.IRw"))
+                continue
+            g, f = parts
+            d = self.variability.get(g, {}).get(f)
+            if d is None:
+                out.append((key, f"{f!r} has no variability distribution in variability.{g}"))
+                continue
+            if d.dist != "lognormal":
+                out.append(
+                    (key, f"survey percentiles update a lognormal distribution; variability.{g}.{f} is {d.dist}")
+                )
+            if ev.unit != d.unit:
+                out.append((f"{key}.unit", f"{ev.unit!r} is not the unit of {f}; use {d.unit!r}"))
+            free = [p for p in ("median", "gsd") if f"{g}.{f}.{p}" in u.parameters]
+            if not free:
+                out.append(
+                    (key, f"nothing to update: give {g}.{f}.median and/or {g}.{f}.gsd in uncertainty.parameters")
+                )
+            for p, v in ev.percentiles.items():
+                if not 0 < p < 100:
+                    out.append((f"{key}.percentiles", f"percentile {p:g} must lie in (0, 100)"))
+                if not v > 0:
+                    out.append((f"{key}.percentiles", f"P{p:g} = {v:g}: a lognormal percentile is > 0"))
+            ps = sorted(ev.percentiles)
+            if any(ev.percentiles[a] >= ev.percentiles[b] for a, b in zip(ps, ps[1:])):
+                out.append((f"{key}.percentiles", "values must increase with the percentile"))
         return out
 
     def inner_factors(self, group: str) -> list[str]:
@@ -413,19 +480,35 @@ class OuterDraw:
     conc_z: dict[str, np.ndarray]  # medium -> standard normals (site, metal) of the measurement error
 
 
-def outer_draw(spec: TwoDSpec, seed: int, o: int, n_sites: dict[str, int]) -> OuterDraw:
+def outer_draw(
+    spec: TwoDSpec, seed: int, o: int, n_sites: dict[str, int], posterior: dict[str, np.ndarray] | None = None
+) -> OuterDraw:
     """Draw outer (uncertainty) draw ``o``. One uniform is consumed per quantity, fixed or not, in a
     fixed order (bioaccessibility by metal, parameters by name, toxicity by metal and field, then the
-    measurement error of soil and water), so that making one quantity vary leaves the others' draws."""
+    measurement error of soil and water), so that making one quantity vary leaves the others' draws.
+
+    ``posterior`` (name -> one value per outer draw; names ``ba_<metal>`` and the parameter keys, as
+    :func:`tarimhm.uncertainty.propagate.outer_draws` gives them) replaces the prior draw of those
+    quantities by posterior draw ``o``; the uniform is still consumed."""
     rng = _streams(seed, o)[0]
     u = spec.uncertainty
+    post = posterior or {}
     ba = np.array([u.bioaccessibility[m].ppf(rng.random()) for m in METALS], dtype=float)
+    for i, m in enumerate(METALS):
+        if f"ba_{m}" in post:
+            ba[i] = float(post[f"ba_{m}"][o])
     params = {k: float(u.parameters[k].ppf(rng.random())) for k in sorted(u.parameters)}
+    params.update({k: float(post[k][o]) for k in params if k in post})
     tox = {}
     for m in sorted(u.toxicity):
         for f in sorted(u.toxicity[m]):
             w = np.cumsum([s.weight for s in u.toxicity[m][f].scenarios.values()])
             tox[(m, f)] = int(min(np.searchsorted(w / w[-1], rng.random(), side="right"), len(w) - 1))
+    for m in sorted(u.toxicity):  # linked choices take the scenario of the choice they follow
+        for f, ch in u.toxicity[m].items():
+            if ch.follows:
+                tm, tf = ch.follows.split(".")
+                tox[(m, f)] = tox[(tm, tf)]
     conc_z = {}
     for med in MEDIA:
         c = u.concentrations.get(med)
@@ -454,17 +537,18 @@ def _inner_dists(spec: TwoDSpec, group: str, od: OuterDraw, o: int) -> dict[str,
 
 
 def inner_draws(
-    spec: TwoDSpec, seed: int, o: int, n_inner: int, od: OuterDraw | None = None
+    spec: TwoDSpec, seed: int, o: int, n_inner: int, od: OuterDraw | None = None, inner_seed: int | None = None
 ) -> dict[str, pd.DataFrame]:
     """Per group, ``n_inner`` persons of outer draw ``o``: one column per variability factor.
 
     Uniforms for every factor (fixed ones too, to keep the streams aligned), Iman-Conover on the
-    correlated ones, then each column through its quantile function.
+    correlated ones, then each column through its quantile function. ``inner_seed`` draws the
+    persons from another seed's streams while the outer draw stays (tail-stability runs).
     """
     od = od or outer_draw(spec, seed, o, {m: 0 for m in MEDIA})
     out = {}
     for gi, g in enumerate(GROUPS):
-        rng = _streams(seed, o)[1 + gi]
+        rng = _streams(seed if inner_seed is None else inner_seed, o)[1 + gi]
         dists = _inner_dists(spec, g, od, o)
         names = list(dists)
         u = rng.random((n_inner, len(names)))
@@ -570,6 +654,27 @@ def n_inner_for_rel_mcse(pilot: np.ndarray, q: float = 0.95, rel: float = 0.01) 
     return int(math.ceil(q * (1 - q) / float(rel * xq[0] * f[0]) ** 2))
 
 
+def n_inner_from_pilot(pilot: dict[str, xr.Dataset], n_pilot: int, rel: float = 0.01) -> int:
+    r"""Inner draws for a relative MCSE of P95 of at most ``rel`` everywhere, from a pilot 2-D run.
+
+    The MCSE of a quantile shrinks as :math:`1/\sqrt{n}` (tested), so a pilot of ``n_pilot`` persons
+    with relative MCSE :math:`r` needs :math:`n_{pilot} (r / \mathrm{rel})^2`. Per medium, group,
+    site and output the pilot's median over its outer draws; the largest over all of them is returned.
+    Outputs that are 0 for everyone (no carcinogen in the medium) are skipped.
+    """
+    need = 1
+    for ds in pilot.values():
+        for out in ("HI", "TCR"):
+            p = ds[f"{out}_var_pct"].sel(var_pct=95.0)
+            se = ds[f"{out}_var_pct_mcse"].sel(var_pct=95.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                r = (se / p).where(p > 0).median("unc")
+            r = np.asarray(r)
+            if np.isfinite(r).any():
+                need = max(need, int(math.ceil(n_pilot * (np.nanmax(r) / rel) ** 2)))
+    return need
+
+
 def uv_ratio(p5: np.ndarray, p50: np.ndarray, p95: np.ndarray, level: float = 0.90) -> np.ndarray:
     r"""Uncertainty/variability ratio of one output, arrays (unc, ...) of inner-loop percentiles.
 
@@ -673,6 +778,10 @@ def simulate_2d(
     prof: Profile | None = None,
     mcse_method: Literal["order", "kde"] = "order",
     max_bytes: int = 2 * 1024**3,
+    posterior: dict[str, np.ndarray] | None = None,
+    inner_seed: int | None = None,
+    threads: int = 1,
+    progress=None,
 ) -> dict[str, xr.Dataset]:
     """Two-dimensional Monte Carlo (US EPA 2001, RAGS III, EPA 540-R-02-002, App. D): {medium: Dataset}.
 
@@ -686,8 +795,16 @@ def simulate_2d(
     population above each threshold), with their MCSE; over the outer draws ``*_unc`` (median and 90 %
     uncertainty interval, with their MCSE from ``n_outer``), ``<out>_frac_exceed_mean`` and
     ``<out>_uv_ratio`` (:func:`uv_ratio`); and the drawn uncertain inputs. CF ``units`` and
-    ``long_name`` on every variable.
+    ``long_name`` on every variable. ``posterior``: outer draws of the continuous uncertain
+    quantities from the PyMC model (:func:`tarimhm.uncertainty.propagate.outer_draws`) in place of
+    their prior draws. ``inner_seed``: persons from another seed (the outer draws stay; tail
+    stability). ``threads``: outer draws computed in parallel threads (joined in order: the same
+    bytes as 1 thread). ``progress``: a callable advanced by one per outer draw (e.g. tqdm.update).
     """
+    if posterior is not None:
+        short = {k: len(v) for k, v in posterior.items() if len(v) < n_outer}
+        if short:
+            raise ValueError(f"posterior draws fewer than n_outer ({n_outer}): {short}")
     for k, v in (("n_outer", n_outer), ("n_inner", n_inner), ("chunk", chunk)):
         if not isinstance(v, int | np.integer) or v < 1:
             raise ValueError(f"{k} must be a positive integer, got {v!r}")
@@ -715,20 +832,19 @@ def simulate_2d(
             sigma[m] = np.sqrt(np.log1p(cv**2))
     acc = {(m, g, o): {} for m in MEDIA for g in GROUPS for o in ("HI", "TCR")}
     kept = {k: [] for k in acc} if keep_draws else None
-    ba_all, par_all, tox_all = [], [], []
     cache: dict = {}
-    for o in range(n_outer):
-        od = outer_draw(spec, seed, o, n_sites)
-        ba_all.append(od.ba)
-        par_all.append([od.params[k] for k in sorted(spec.uncertainty.parameters)])
-        tox_all.append([od.tox[k] for k in sorted(od.tox)])
+
+    def one(o: int):
+        """Outer draw o: its uncertain inputs and, per (medium, group, output), the inner-loop statistics."""
+        od = outer_draw(spec, seed, o, n_sites, posterior)
         prof_o = _profile_for(prof, spec, od.tox, cache)
         c = {}
         for m in MEDIA:
             c[m] = concentrations(tabs[m][o]) if conc_mode[m] == "ensemble" else base_c[m]
             if m in sigma:  # mean-preserving lognormal error: C x exp(sigma z - sigma^2 / 2)
                 c[m] = c[m] * np.exp(sigma[m] * od.conc_z[m] - sigma[m] ** 2 / 2)
-        persons = inner_draws(spec, seed, o, n_inner, od)
+        persons = inner_draws(spec, seed, o, n_inner, od, inner_seed)
+        res, draws = {}, {}
         for g in GROUPS:
             fixed = {f: float(d.value) for f, d in _inner_dists(spec, g, od, o).items() if d.dist == "fixed"}
             cols = {f: persons[g][f].to_numpy() for f in persons[g].columns if f not in fixed}
@@ -738,17 +854,30 @@ def simulate_2d(
                 over = {**fixed, **{f: v[a:b, None, None] for f, v in cols.items()}}
                 t = soil_terms(c["soil"][None], prof_o, g, over, od.ba[None, None, :])
                 for kind, x in (("nc", "HI"), ("c", "TCR")):
-                    s = _kahan(t[(pw, kind)][..., i] for pw in PATHWAYS for i in range(len(METALS)))
-                    buf[("soil", x)][a:b] = np.broadcast_to(s, (b - a, n_sites["soil"]))
+                    sm = _kahan(t[(pw, kind)][..., i] for pw in PATHWAYS for i in range(len(METALS)))
+                    buf[("soil", x)][a:b] = np.broadcast_to(sm, (b - a, n_sites["soil"]))
                 hq, cr = water_terms(c["water"][None], prof_o, g, over)
                 for arr, x in ((hq, "HI"), (cr, "TCR")):
-                    s = _kahan(arr[..., i] for i in range(len(METALS)))
-                    buf[("water", x)][a:b] = np.broadcast_to(s, (b - a, n_sites["water"]))
+                    sm = _kahan(arr[..., i] for i in range(len(METALS)))
+                    buf[("water", x)][a:b] = np.broadcast_to(sm, (b - a, n_sites["water"]))
             for (m, x), v in buf.items():
-                for k, val in _stats(v, x, mcse_method).items():
-                    acc[(m, g, x)].setdefault(k, []).append(val)
+                res[(m, g, x)] = _stats(v, x, mcse_method)
                 if keep_draws:
-                    kept[(m, g, x)].append(v)
+                    draws[(m, g, x)] = v
+        return od, res, draws
+
+    # two threads may build the same cached profile at once; both build equal profiles, so either may stay
+    ba_all, par_all, tox_all = [], [], []
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # numpy releases the GIL inside the array operations; results are joined in order (same bytes)
+        with ThreadPoolExecutor(threads) as pool:
+            results = pool.map(one, range(n_outer))
+            gathered = _gather(results, acc, kept, ba_all, par_all, tox_all, spec, progress)
+    else:
+        gathered = _gather(map(one, range(n_outer)), acc, kept, ba_all, par_all, tox_all, spec, progress)
+    del gathered
     inputs = {
         "ba": np.array(ba_all),
         "params": np.array(par_all, dtype=float).reshape(n_outer, -1),
@@ -758,6 +887,24 @@ def simulate_2d(
         m: _dataset(spec, m, tabs[m][0]["site_id"].astype(str).tolist(), acc, kept, inputs, n_outer, n_inner, seed)
         for m in MEDIA
     }
+
+
+def _gather(results, acc, kept, ba_all, par_all, tox_all, spec, progress) -> int:
+    """Collect per-outer results in order into the accumulators."""
+    n = 0
+    for od, res, draws in results:
+        ba_all.append(od.ba)
+        par_all.append([od.params[k] for k in sorted(spec.uncertainty.parameters)])
+        tox_all.append([od.tox[k] for k in sorted(od.tox)])
+        for key, st in res.items():
+            for k, val in st.items():
+                acc[key].setdefault(k, []).append(val)
+            if kept is not None:
+                kept[key].append(draws[key])
+        n += 1
+        if progress is not None:
+            progress(1)
+    return n
 
 
 def _unc_summary(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
