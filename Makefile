@@ -226,13 +226,14 @@ $(MAPS_OUT): analysis/070_maps.py $(MAPS_SRC) $(D)/rf/metrics.csv $(D)/imagery/t
 $(D)/maps/soil_summary.json $(D)/maps/water_summary.json $(D)/maps/soil_classes.csv $(D)/maps/water_classes.csv \
 	paper/audit/maps_soil.csv paper/audit/maps_water.csv: $(MAPS_OUT)
 
-## Benchmarks, reference measured in the same run: grid search (dedup vs GridSearchCV), map engine, ensemble, tiny-n forest (numba vs scikit-learn fit)
+## Benchmarks, reference measured in the same run: grid search (dedup vs GridSearchCV), map engine, ensemble, tiny-n forest (numba vs scikit-learn fit), stage 042 vs its 3 min / 2 GB budget
 .PHONY: bench
 bench: $(D)/imagery/training_table.csv $(D)/rf/metrics.csv | $(STAMP)
 	$(PY) benchmarks/bench_grid_search.py --params $(PARAMS)
 	$(PY) benchmarks/bench_maps.py --params $(PARAMS)
 	$(PY) benchmarks/bench_ensemble.py --params $(PARAMS)
 	$(PY) benchmarks/bench_tinyforest.py --params $(PARAMS)
+	$(PY) benchmarks/bench_twod.py --params $(PARAMS)
 
 RISK_REF = $(D)/risk/$(REFERENCE_PROFILE)/site_summary.csv
 
@@ -394,6 +395,28 @@ figures/figU3_bayes_exposure.pdf: analysis/183_figU3_bayes_exposure.py $(SRC)/un
 		$(S)/figures.json $(S)/uncertainty.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
+## Fig. U4: children's variability CDF of HI and TCR per site, with the 90 % uncertainty band (2-D Monte Carlo)
+.PHONY: figU4
+figU4: figures/figU4_twod_cdf.pdf
+figures/figU4_twod_cdf.pdf: analysis/184_figU4_twod_cdf.py $(SRC)/uncertainty/figures.py $(FIG_SRC) \
+		$(D)/uncertainty/twod/twod_soil.nc $(D)/uncertainty/twod/twod_water.nc $(S)/figures.json $(S)/twod.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. U5: Sobol total and first-order indices of children's HI and TCR (2-D Monte Carlo)
+.PHONY: figU5
+figU5: figures/figU5_sobol.pdf
+figures/figU5_sobol.pdf: analysis/185_figU5_sobol.py $(SRC)/uncertainty/figures.py $(FIG_SRC) \
+		$(D)/uncertainty/twod/sobol.csv $(S)/figures.json $(S)/twod.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Fig. U6: bioaccessible fractions and exposure parameters, prior vs posterior (2-D Monte Carlo)
+.PHONY: figU6
+figU6: figures/figU6_bioaccessibility.pdf
+figures/figU6_bioaccessibility.pdf: analysis/186_figU6_bioaccessibility.py $(SRC)/uncertainty/figures.py $(FIG_SRC) \
+		$(D)/uncertainty/twod/posterior.nc $(D)/uncertainty/twod/summary.csv $(D)/uncertainty/twod/twod_soil.nc \
+		$(S)/figures.json $(S)/twod.json | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
 # ---- Tables: analysis/2NN_tabK_<slug>.py -> paper/tables/tabK_<slug>.{csv,tex}; `make tabK` rebuilds one
 # Prerequisites: the script, its domain's tables.py, the ground floor and viz/, and the saved outputs it reads.
 
@@ -447,7 +470,7 @@ figures: $(FIG_PDFS)
 # the stages that write paper/audit/*.csv (through their first output)
 AUDIT_STAGES := $(SITE_TABLES) $(D)/stats/pca_soil.json paper/audit/risk.csv $(D)/uncertainty/mc_summary.csv \
 	$(D)/rf/metrics.csv $(MAPS_OUT) $(D)/ensemble/holds.csv $(D)/sites/checker_validation.csv \
-	$(D)/rf/validation.csv
+	$(D)/rf/validation.csv $(D)/uncertainty/twod/summary.csv
 
 # The report is rebuilt when an audit changes, not when a figure is restyled; the figures and tables are
 # order-only prerequisites, so they exist (and the report can say so) whenever the report is written.

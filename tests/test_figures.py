@@ -77,3 +77,13 @@ def test_fig1_study_area(use_sites, tiny, rep):
     geo_audit = audit_geography(rep).set_index("quantity")  # Sect. 2.1 beside the polygon (stage 010)
     assert geo_audit.loc["basin_area", "reported"] == 1.05 and geo_audit.loc["basin_area", "unit"] == "million km2"
     assert round(geo_audit.loc["basin_area", "reproduced"], 5) == 1.03354
+
+
+@pytest.mark.parametrize("draw", ["figU4", "figU5", "figU6"])
+def test_twod_figures_name_their_make_target(derived, params, draw):
+    """The stage-042 figures read saved outputs only: without them, one clear error naming `make risk-twod`."""
+    from tarimhm._errors import MissingOutputError
+    from tarimhm.uncertainty import figures
+
+    with pytest.raises(MissingOutputError, match=r"twod/\S+: missing; run `make risk-twod` first"):
+        getattr(figures, draw)(params)

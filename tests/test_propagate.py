@@ -148,3 +148,69 @@ def test_malformed_evidence_is_refused_naming_the_key(evidence, message):
     with pytest.raises(ConfigError, match="uncertainty.evidence") as exc:
         _spec(evidence=evidence, params=params)
     assert message in str(exc.value)
+
+
+# ------------------------------------------------------------------------------ stage 042 end to end
+
+
+def _twod(tiny, **kw):
+    return tiny.model_copy(update={"twod": tiny.twod.model_copy(update=kw)})
+
+
+def test_stage_042_files_open_have_units_and_repeat_bytes(use_sites, tiny, rep):
+    import arviz as az
+    import pandas as pd
+    import xarray as xr
+
+    from tarimhm import paths
+    from tarimhm.uncertainty.stage import run_twod
+
+    script = paths.ANALYSIS / "042_risk_twod.py"
+    a = run_twod(tiny, rep, script, progress=False)
+    first = {k: a[k].read_bytes() for k in ("mc_soil", "mc_water", "posterior", "summary")}
+    idata = az.from_netcdf(a["posterior"])
+    assert {"posterior", "sample_stats", "prior"} <= set(idata.groups())
+    assert idata.posterior.sizes["chain"] == tiny.twod.chains
+    for k in ("mc_soil", "mc_water"):
+        with xr.open_dataset(a[k], engine="h5netcdf") as ds:
+            assert ds.attrs["Conventions"].startswith("CF-") and ds.attrs["tarimhm_data_status"] == "reconstructed"
+            for v in [*ds.data_vars, *ds.coords]:
+                assert "long_name" in ds[v].attrs, v
+                assert "units" in ds[v].attrs or ds[v].dtype.kind in "UO", v
+            assert ds.sizes["unc"] == tiny.twod.n_outer and ds.attrs["n_inner"] == tiny.twod.n_inner
+    s = pd.read_csv(a["summary"], comment="#")
+    assert len(s) == 2 * (10 + 9)
+    for out in ("HI", "TCR"):
+        assert (s[f"{out}_P95_lo90"] <= s[f"{out}_P95"]).all() and (s[f"{out}_P95"] <= s[f"{out}_P95_hi90"]).all()
+        assert (s[f"{out}_P50"] <= s[f"{out}_P95"]).all()
+    p = s["P_HI_frac_gt_1_gt_0.05"]
+    assert ((p >= 0) & (p <= 1)).all()
+    scen = pd.read_csv(a["scenarios"], comment="#")
+    assert set(scen.scenario) == {"iris_1991", "iris_2025"}
+    # a fixed seed gives the same bytes (NUTS chains, outer and inner loops, Sobol)
+    b = run_twod(tiny, rep, script, progress=False)
+    for k, v in first.items():
+        assert b[k].read_bytes() == v, k
+
+
+def test_stage_042_refuses_a_bad_sampler_and_a_bad_spec_writing_nothing(use_sites, tiny, rep, tmp_path):
+    import yaml
+
+    from tarimhm import paths
+    from tarimhm._errors import ConfigError
+    from tarimhm.uncertainty.stage import run_twod
+
+    script = paths.ANALYSIS / "042_risk_twod.py"
+    out = paths.uncertainty_dir() / "twod"
+    before = sorted(out.iterdir()) if out.exists() else []
+    stamp = {p: p.stat().st_mtime_ns for p in before}
+    with pytest.raises(propagate.ConvergenceError, match="2 chains"):
+        run_twod(_twod(tiny, chains=2, draws=20, tune=5), rep, script, progress=False)
+    data = yaml.safe_load((paths.ANALYSIS / "uncertainty" / "twod_default.yaml").read_text())
+    data["variability"]["child"]["BW"] = {"dist": "beta", "a": 2, "b": 2, "unit": "kg", "source": "bad"}
+    bad = tmp_path / "twod_bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"twod_bad\.yaml: variability\.child\.BW: beta is a distribution"):
+        run_twod(_twod(tiny, spec=str(bad)), rep, script, progress=False)
+    after = sorted(out.iterdir()) if out.exists() else []
+    assert after == before and all(p.stat().st_mtime_ns == stamp[p] for p in after)

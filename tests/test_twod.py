@@ -22,6 +22,7 @@ from tarimhm.risk.assess import concentrations, hi_tcr, soil_terms
 from tarimhm.risk.profiles import load_profile
 from tarimhm.uncertainty import montecarlo
 from tarimhm.uncertainty.twod import (
+    VAR_PERCENTILES,
     iman_conover,
     inner_draws,
     load_twod_spec,
@@ -142,7 +143,7 @@ def test_variability_only_run_equals_a_one_dimensional_run_of_the_same_draws():
                 np.testing.assert_allclose(got, r[out], rtol=1e-14, atol=0)  # summation order: 1 ulp
                 np.testing.assert_allclose(
                     ds[f"{out}_var_pct"].sel(group=g, unc=o).values,
-                    np.percentile(r[out], [5, 50, 90, 95], axis=0).T,
+                    np.percentile(r[out], list(VAR_PERCENTILES), axis=0).T,
                     rtol=1e-13,
                 )
             np.testing.assert_array_equal(
@@ -418,3 +419,12 @@ def test_shipped_example_loads_and_marks_what_is_unverified():
     spec, path = load_twod_spec("twod_default")
     assert spec.base_profile == "usepa_default" and set(spec.uncertainty.bioaccessibility) == set(METALS)
     assert "UNVERIFIED" in path.read_text()
+
+
+def test_the_local_spec_loads_and_runs_with_the_local_profile():
+    spec, path = load_twod_spec("twod_china")
+    assert spec.base_profile == "china_xinjiang" and "UNVERIFIED" in path.read_text()
+    ens = [SOIL.assign(**{m: SOIL[m] * (1 + 0.1 * k) for m in METALS}) for k in range(3)]
+    wens = [WATER.assign(**{m: WATER[m] * (1 + 0.1 * k) for m in METALS}) for k in range(3)]
+    res = simulate_2d(spec, ens, wens, n_outer=3, n_inner=500, seed=1)
+    assert (res["soil"].param_child_IngR_median >= 250).all() and (res["soil"].param_child_IngR_median <= 400).all()

@@ -242,3 +242,29 @@ def test_bayes_recovers_known_factors(rep):
     # the ingestion-dominated endpoints pin IngR / BW tightly
     ratio = np.asarray(idata.posterior["child.IngR"]).ravel() / np.asarray(idata.posterior["child.BW"]).ravel()
     assert np.median(ratio) == pytest.approx(300 / 18, rel=0.02)
+
+
+def test_identification_reads_a_ratio_as_identified_and_its_factors_as_not(rep):
+    """Posterior with log IngR - log BW fixed to +-0.01 and each factor spread as its prior: only the ratio is identified."""
+    import arviz as az
+
+    from tarimhm.uncertainty.bayes import identification
+    from tarimhm.uncertainty.montecarlo import load_spec
+
+    rng = np.random.default_rng(0)
+    bw = rng.uniform(14, 22, 4000)
+    prior = {"child.BW": rng.uniform(14, 22, 4000)[None], "child.IngR": rng.uniform(200, 400, 4000)[None]}
+    post = {
+        "child.BW": bw.reshape(4, 1000),
+        "child.IngR": (bw * 15 * np.exp(rng.normal(0, 0.01, 4000))).reshape(4, 1000),
+    }
+    idata = az.from_dict(posterior=post, prior=prior)
+    spec, _ = load_spec("table9_ranges")
+    t = identification(idata, ["child.BW", "child.IngR"], load_profile("paper_reproducing"), rep, spec).set_index(
+        "quantity"
+    )
+    assert bool(t.loc["child.IngR/BW", "identified"]) and t.loc["child.IngR/BW", "in_equations"]
+    assert t.loc["child.IngR/BW", "posterior_median"] == pytest.approx(15, rel=0.01)
+    for f in ("child.BW", "child.IngR"):
+        assert not t.loc[f, "identified"]
+    assert t.loc["child.BW", "max_posterior_corr"] > 0.99

@@ -15,6 +15,7 @@ data that is coincidence, a difference, and what cannot be reproduced from what 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -85,6 +86,20 @@ EXTRAS = [
         "Bayesian calibration (PyMC) of the exposure factors to the printed soil HI/CR",
     ),
     ("figures/figU1_risk_montecarlo.pdf", "probabilistic HI/TCR per site (Figs U1-U3)"),
+    (
+        "data_derived/uncertainty/twod/summary.csv",
+        "2-D Monte Carlo (RAGS III): child/adult RME with 90 % uncertainty intervals, population shares above "
+        "HI 1 and TCR 1e-4 / 1e-6, MCSE, U/V ratio (stage 042)",
+    ),
+    ("data_derived/uncertainty/twod/sobol.csv", "Sobol first-order and total indices of HI and TCR per site (SALib)"),
+    (
+        "data_derived/uncertainty/bayes_identification.csv",
+        "what the printed endpoints identify (IngR/BW, ED/BW) and what only the priors set (BW alone)",
+    ),
+    (
+        "figures/figU4_twod_cdf.pdf",
+        "2-D Monte Carlo (variability x uncertainty): CDFs per site, Sobol indices, prior vs posterior (Figs U4-U6)",
+    ),
 ]
 
 
@@ -315,6 +330,104 @@ def _ensemble_lines(numbers: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _twod_lines() -> list[str]:
+    """Probabilistic risk to RAGS III (stage 042): per site the child RME with its uncertainty, the As scenarios."""
+    out = paths.uncertainty_dir() / "twod"
+    f = out / "summary.csv"
+    if not f.exists():
+        return []
+    s = read_table(
+        f,
+        "risk-twod",
+        (
+            "medium",
+            "group",
+            "site_id",
+            "HI_deterministic",
+            "HI_P95",
+            "HI_P95_lo90",
+            "HI_P95_hi90",
+            "P_HI_frac_gt_1_gt_0.05",
+            "P_HI_frac_gt_1_gt_0.05_mcse",
+            "TCR_P95",
+            "TCR_P95_lo90",
+            "TCR_P95_hi90",
+            "HI_P95_rel_mcse_inner",
+        ),
+    )
+    run = json.loads((out / "run.json").read_text())
+    conv = read_table(
+        out / "convergence.csv", "risk-twod", ("quantity", "r_hat", "ess_bulk", "ess_tail", "divergences")
+    )
+    tails = read_table(out / "tail_stability.csv", "risk-twod", ("stable", "rel_sd_over_seeds"))
+    scen = read_table(
+        out / "toxicity_scenarios.csv",
+        "risk-twod",
+        ("choice", "scenario", "medium", "output", "group", "site_id", "P95_median", "P(P95>0.0001)"),
+    )
+    sob = read_table(out / "sobol.csv", "risk-twod", ("medium", "group", "output", "input", "ST", "S1"))
+
+    def g(x):
+        return f"{x:.3g}"
+
+    child = s[s.group == "child"]
+    pk = "P_HI_frac_gt_1_gt_0.05"
+    rows = [
+        [
+            r["medium"],
+            r["site_id"],
+            g(r["HI_deterministic"]),
+            f"{g(r['HI_P95'])} [{g(r['HI_P95_lo90'])}, {g(r['HI_P95_hi90'])}]",
+            f"{r[pk]:.2f} ± {r[pk + '_mcse']:.2f}",
+            f"{g(r['TCR_P95'])} [{g(r['TCR_P95_lo90'])}, {g(r['TCR_P95_hi90'])}]",
+        ]
+        for _, r in child.iterrows()
+    ]
+    tcr = scen[(scen.output == "TCR") & (scen.group == "child")]
+    lines_s = []
+    for (_choice, name), sub in tcr.groupby(["choice", "scenario"], sort=False):
+        n_above = int((sub.P95_median > 1e-4).sum())
+        lines_s.append(f"{name}: median child RME TCR above 1e-4 at {n_above} of {len(sub)} sites")
+    top = []
+    for med in ("soil", "water"):
+        d = sob[(sob.medium == med) & (sob.group == "child") & (sob.output == "HI")]
+        if len(d):
+            st = d.groupby("input").ST.median().sort_values(ascending=False)
+            top.append(f"{med}: " + ", ".join(f"{k} {v:.2f}" for k, v in st.head(4).items()))
+    ev = (
+        "no survey evidence in the spec, so the posterior equals the prior"
+        if not run["evidence"]
+        else (f"survey evidence for {', '.join(run['evidence'])}")
+    )
+    return [
+        "### Probabilistic risk: a two-dimensional Monte Carlo (US EPA RAGS III)",
+        "",
+        f"Stage 042 (`make risk-twod`, spec `{run['spec']}`, base profile `{run['base_profile']}`, data status "
+        f"{run['data_status']}): the PyMC posterior of bioaccessibility (all five metals) and of the exposure "
+        f"distributions' parameters ({ev}) forms {run['n_outer']} outer draws; each draws {run['n_inner']} persons "
+        f"(relative MCSE of P95 <= {child.HI_P95_rel_mcse_inner.max():.3f}); concentrations: "
+        f"{run['concentrations']['soil']} ({run['members']['soil']} members). Convergence gate passed: "
+        f"{conv.quantity.size} quantities, R-hat <= {conv.r_hat.max():.3f}, ESS >= {min(conv.ess_bulk.min(), conv.ess_tail.min()):.0f}, "
+        f"{int(conv.divergences.max()) if len(conv) else 0} divergences; tail stability over 4 inner seeds: "
+        f"{int(tails.stable.sum())} of {len(tails)} P95 stable (relative sd across seeds <= 2 %).",
+        "",
+        "Child RME (P95 of the variability distribution; median and 90 % uncertainty interval over the outer "
+        "draws) and the probability that more than 5 % of children exceed HI = 1:",
+        "",
+        *md_table(
+            ["medium", "site", "HI (deterministic)", "HI P95 [90 %]", "P(> 5 % of children HI > 1)", "TCR P95 [90 %]"],
+            rows,
+        ),
+        "",
+        "Arsenic toxicity scenario (IRIS 1991/1995 vs IRIS 2025, whose oral slope factor 32 per mg/kg-day is "
+        "secondary here): " + "; ".join(lines_s) + ".",
+        "",
+        "Sobol total indices of child HI (median over sites; Sobol assumes independent inputs, see "
+        "`sobol.csv` `valid`): " + "; ".join(top) + ".",
+        "",
+    ]
+
+
 def _validation_lines() -> list[str]:
     """The reviewer's question about Table 4, from paper/audit/rf_validation.csv (stage 061)."""
     f = paths.audit_file("rf_validation.csv")
@@ -480,6 +593,7 @@ def render_report(params: Params, rep: Reported, script: Path) -> list[Path]:
         "",
         *_ensemble_lines(numbers),
         *_validation_lines(),
+        *_twod_lines(),
         f"Risk numbers are read under the profile drawn in Figs 9-15, `{params.risk.reference_profile}`; "
         "`paper/audit/risk.md` has every profile. Every number: `paper/audit/numbers.csv`.",
         "",

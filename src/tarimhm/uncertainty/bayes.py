@@ -32,7 +32,7 @@ from ..risk.calibrate import extreme_sites, soil_endpoints
 from ..risk.profiles import Profile
 from .montecarlo import Dist, Spec
 
-__all__ = ["structure", "build_model", "fit", "print_sd", "posterior_tables"]
+__all__ = ["structure", "build_model", "fit", "print_sd", "posterior_tables", "identification"]
 
 
 def print_sd(value: float, digits: int = 3) -> float:
@@ -192,3 +192,79 @@ def posterior_tables(idata, ends: pd.DataFrame, names: list[str], spec: Spec) ->
     ep["posterior_p3"], ep["posterior_p97"] = np.percentile(pe, 3, axis=0), np.percentile(pe, 97, axis=0)
     ep["posterior_rel_error_pct"] = 100 * (ep.posterior_median / ep.reported - 1)
     return pd.DataFrame(rows), ep
+
+
+def identification(idata, names: list[str], prof: Profile, rep: Reported, spec: Spec) -> pd.DataFrame:
+    """What the printed endpoints identify: prior and posterior spread of each factor and of the
+    combinations the equations contain.
+
+    Every endpoint is a sum of power-law terms in the factors (:func:`structure`), so the data can
+    only pin the combinations with the endpoints' exponents -- for ingestion IngR/BW, for the
+    carcinogenic terms also ED (ED x IngR / BW, ED / BW) -- not BW alone. Per quantity on the log
+    scale: prior and posterior sd and the shrinkage 1 - sd_post / sd_prior. A combination is
+    ``identified`` when the data halve its spread (shrinkage >= 0.5); a single factor only if, in
+    addition, its log is not tied to another factor's (|posterior correlation| < 0.9) -- otherwise
+    the data fixed a combination and the factor's own value is whatever its prior allows given it.
+    """
+    _, _, X, nm = structure(prof, rep, spec)
+    logs_post = {n: np.log(np.asarray(idata.posterior[n]).ravel()) for n in names}
+    logs_prior = {n: np.log(np.asarray(idata.prior[n]).ravel()) for n in names}
+    combos = {n: {n: 1} for n in names}
+    for g in ("child", "adult"):
+        bw, ing, ed = f"{g}.BW", f"{g}.IngR", f"{g}.ED"
+        if bw in names and ing in names:
+            combos[f"{g}.IngR/BW"] = {ing: 1, bw: -1}
+        if bw in names and ed in names:
+            combos[f"{g}.ED/BW"] = {ed: 1, bw: -1}
+            if ing in names:
+                combos[f"{g}.ED*IngR/BW"] = {ed: 1, ing: 1, bw: -1}
+    # the exponent patterns the endpoints actually contain (a check that the combinations are the right ones)
+    patterns = {tuple(int(v) for v in row) for row in X.reshape(-1, X.shape[-1]) if np.any(row)}
+    rows = []
+    for label, w in combos.items():
+        post = sum(k * logs_post[n] for n, k in w.items())
+        prior = sum(k * logs_prior[n] for n, k in w.items())
+        sd_prior, sd_post = float(np.std(prior, ddof=1)), float(np.std(post, ddof=1))
+        vec = tuple(int(w.get(n, 0)) for n in nm)
+        partner, corr = "", 0.0
+        if len(w) == 1:
+            others = [(o, float(np.corrcoef(post, logs_post[o])[0, 1])) for o in names if o != label]
+            if others:
+                partner, corr = max(others, key=lambda t: abs(t[1]))
+        ok = bool(sd_prior > 0 and sd_post <= 0.5 * sd_prior)
+        if len(w) > 1:
+            reading = "identified by the endpoints" if ok else "not identified"
+        elif (
+            ok
+            and abs(corr) < 0.9
+            and min(abs(np.median(post) - prior.min()), abs(prior.max() - np.median(post)))
+            < 0.02 * (prior.max() - prior.min())
+        ):
+            edge = np.exp(
+                prior.max() if abs(prior.max() - np.median(post)) < abs(np.median(post) - prior.min()) else prior.min()
+            )
+            reading = (
+                f"pinned at the bound {edge:.4g} of its prior: the endpoints want a value beyond the prior's support"
+            )
+        elif ok and abs(corr) < 0.9:
+            reading = "identified alone"
+        elif ok:
+            reading = f"narrowed only jointly with {partner} (posterior correlation of logs {corr:+.2f}): its value is set by the priors given the combination"
+        else:
+            reading = "not identified: the posterior follows the prior"
+        rows.append(
+            {
+                "quantity": label,
+                "kind": "factor" if len(w) == 1 else "combination",
+                "in_equations": vec in patterns or any(tuple(-v for v in vec) == p for p in patterns),
+                "prior_sd_log": sd_prior,
+                "posterior_sd_log": sd_post,
+                "shrinkage": 1 - sd_post / sd_prior if sd_prior > 0 else np.nan,
+                "identified": ok and (len(w) > 1 or reading == "identified alone"),
+                "max_posterior_corr": corr,
+                "corr_with": partner,
+                "posterior_median": float(np.exp(np.median(post))),
+                "reading": reading,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -55,6 +55,7 @@ __all__ = [
     "diagnostics",
     "gate",
     "outer_draws",
+    "strip_timings",
 ]
 
 
@@ -181,6 +182,21 @@ def sample_posterior(
             compute_convergence_checks=False,
         )
         idata.extend(pm.sample_prior_predictive(draws=draws * chains, random_seed=seed + 1))
+    return idata
+
+
+TIMINGS = ("perf_counter_diff", "perf_counter_start", "process_time_diff")
+"""sample_stats variables PyMC fills from the wall clock; with them equal draws would differ in bytes."""
+
+
+def strip_timings(idata):
+    """Drop wall-clock stamps (group attrs ``created_at``, ``sampling_time``; :data:`TIMINGS`) in place."""
+    for g in idata.groups():
+        ds = getattr(idata, g)
+        for k in ("created_at", "sampling_time"):
+            ds.attrs.pop(k, None)
+    if "sample_stats" in idata.groups():
+        idata.sample_stats = idata.sample_stats.drop_vars([v for v in TIMINGS if v in idata.sample_stats])
     return idata
 
 

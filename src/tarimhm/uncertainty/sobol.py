@@ -7,7 +7,9 @@ independent uniforms :math:`u_1..u_D`, one per input, each mapped through its qu
   or a lognormal measurement error per metal (``conc_<metal>``);
 * ``ba_<metal>``: bioaccessibility (soil only), through the empirical quantile function of the
   outer draws (the PyMC posterior) or the prior;
-* ``tox_<metal>_<field>``: a toxicity scenario, through the cumulative weights;
+* ``tox_<metal>_<field>``: a toxicity scenario, through the cumulative weights (a choice that
+  ``follows`` another is no input of its own: e.g. ``tox_As_RfDo`` is the whole As assessment,
+  RfD and slope factor together);
 * ``<group>.<factor>.<parameter>``: an uncertain parameter of a variability distribution;
 * ``<factor>``: the person's own exposure factor (BW, IngR, IRw, ...), through its variability
   distribution at the drawn parameters.
@@ -56,7 +58,8 @@ def inputs_for(spec: TwoDSpec, medium: str, group: str, n_members: int, outer: d
         names += [f"conc_{m}" for m in METALS]
     if medium == "soil":
         names += [f"ba_{m}" for m in METALS if f"ba_{m}" in outer or u.bioaccessibility[m].dist != "fixed"]
-    names += [f"tox_{m}_{f}" for m in sorted(u.toxicity) for f in sorted(u.toxicity[m])]
+    # a linked choice (``follows``) is not an input of its own: it takes its lead's scenario
+    names += [f"tox_{m}_{f}" for m in sorted(u.toxicity) for f in sorted(u.toxicity[m]) if not u.toxicity[m][f].follows]
     for k in sorted(u.parameters):
         g, f, _ = k.split(".")
         if g == group and _relevant(f, medium) and (k in outer or u.parameters[k].dist != "fixed"):
@@ -111,8 +114,13 @@ def _evaluate(spec, prof, medium, group, names, x, members_c, outer, cache):
     tox_keys = [(m, f) for m in sorted(u.toxicity) for f in sorted(u.toxicity[m])]
     tox_idx = np.zeros((rows, len(tox_keys)), dtype=int)
     for j, (m, f) in enumerate(tox_keys):
+        if u.toxicity[m][f].follows:
+            continue
         w = np.cumsum([s.weight for s in u.toxicity[m][f].scenarios.values()])
         tox_idx[:, j] = np.minimum(np.searchsorted(w / w[-1], col[f"tox_{m}_{f}"], side="right"), len(w) - 1)
+    for j, (m, f) in enumerate(tox_keys):
+        if lead := u.toxicity[m][f].follows:
+            tox_idx[:, j] = tox_idx[:, tox_keys.index(tuple(lead.split(".")))]
     # exposure factors of the person, at the drawn parameters
     over = {}
     for f in spec.inner_factors(group):
@@ -190,6 +198,8 @@ def sobol_indices(
         sites = tables[medium][0]["site_id"].astype(str).tolist()
         for group in ("child", "adult"):
             names = inputs_for(spec, medium, group, len(members_c), outer)
+            corr_here = correlated.get(group, set()) & set(names)  # a correlation needs both partners present
+            corr_here = corr_here if len(corr_here) > 1 else set()
             if not names:
                 continue
             problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
@@ -223,7 +233,7 @@ def sobol_indices(
                                 "ST_conf": res["ST_conf"][j],
                                 "valid": "correlated in the spec: Sobol indices of the independent-input model "
                                 "(Shapley effects would be valid)"
-                                if n in correlated.get(group, set())
+                                if n in corr_here
                                 else "independent input: Sobol indices valid",
                             }
                         )

@@ -7,6 +7,7 @@ Outputs (``data_derived/uncertainty/``):
   montecarlo.nc       NetCDF: every draw of the inputs and of HI / TCR per site (same seed -> same bytes)
   bayes_posterior.csv exposure factors consistent with the paper's soil HI/CR (PyMC): prior vs posterior
   bayes_endpoints.csv the 28 endpoints, reported vs posterior
+  bayes_identification.csv what the endpoints identify: IngR/BW, ED/BW, ... vs single factors
   bayes_sites.csv     HI / TCR per site under the posterior factors (posterior predictive)
   bayes_posterior.nc  NetCDF: the posterior draws
 and ``paper/audit/sensitivity.csv`` (Sect. 4.2.1 claims beside the scenario ranges).
@@ -115,7 +116,7 @@ def run_bayes(params: Params, rep: Reported, script: Path) -> dict[str, Path]:
     """Stage 041: Bayesian calibration of the exposure factors to the printed soil endpoints, and its predictive."""
     import xarray as xr
 
-    from .bayes import fit, posterior_tables
+    from .bayes import fit, identification, posterior_tables
 
     u, out = params.uncertainty, paths.uncertainty_dir()
     soil, water = load_sites("soil"), load_sites("water")
@@ -135,6 +136,12 @@ def run_bayes(params: Params, rep: Reported, script: Path) -> dict[str, Path]:
     files = {
         "bayes_posterior": write_table(post, out / "bayes_posterior.csv", prov_real, float_format="%.6g"),
         "bayes_endpoints": write_table(ep, out / "bayes_endpoints.csv", prov_real, float_format="%.6g"),
+        "bayes_identification": write_table(
+            identification(idata, names, prof, rep, spec),
+            out / "bayes_identification.csv",
+            prov_real,
+            float_format="%.6g",
+        ),
     }
     data = {n: (("chain", "draw"), np.asarray(idata.posterior[n])) for n in [*names, "s_model"]}
     data.update({f"prior_{n}": (("prior_draw",), np.asarray(idata.prior[n]).ravel()) for n in [*names, "s_model"]})
@@ -327,8 +334,12 @@ def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True)
     t_pymc = time.time() - t0
 
     def tables(medium, n):
+        """One table per outer draw: members evenly spaced over the whole ensemble (its chains are
+        written one after another, so the first n members would come from the first chains only)."""
         ts = tabs[medium]
-        return [ts[o % len(ts)] for o in range(n)] if len(ts) > 1 else ts[0]
+        if len(ts) == 1:
+            return ts[0]
+        return [ts[(o * len(ts)) // n] for o in range(n)] if n <= len(ts) else [ts[o % len(ts)] for o in range(n)]
 
     if t.n_inner == "auto":
         pilot = simulate_2d(
@@ -352,10 +363,12 @@ def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True)
         leave=False,
     )
     run = dict(prof=prof, posterior=post or None, chunk=t.chunk, progress=bar.update)
-    res = simulate_2d(spec, tables("soil", t.n_outer), tables("water", t.n_outer), t.n_outer, n_inner, t.seed, **run)
+    main = {m: tables(m, t.n_outer) for m in ("soil", "water")}
+    res = simulate_2d(spec, main["soil"], main["water"], t.n_outer, n_inner, t.seed, **run)
     k = min(t.tail_outer, t.n_outer)
+    first = {m: v[:k] if isinstance(v, list) else v for m, v in main.items()}  # the main run's first k draws
     reruns = [
-        simulate_2d(spec, tables("soil", k), tables("water", k), k, n_inner, t.seed, inner_seed=t.seed + j, **run)
+        simulate_2d(spec, first["soil"], first["water"], k, n_inner, t.seed, inner_seed=t.seed + j, **run)
         for j in range(1, t.tail_seeds)
     ]
     bar.close()
@@ -384,6 +397,12 @@ def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True)
     files = {}
     if idata is not None:
         files["posterior"] = out / "posterior.nc"
+        propagate.strip_timings(idata)  # same seed -> same bytes; run.json has the times
+        for g in idata.groups():
+            getattr(idata, g).attrs.update(
+                tarimhm_git_commit=prov.git_commit + ("+dirty" if prov.git_dirty else ""),
+                tarimhm_data_status=prov.data_status,
+            )
         with atomic_path(files["posterior"]) as tmp:
             idata.to_netcdf(str(tmp), engine="h5netcdf")
         write_sidecar(files["posterior"], prov)

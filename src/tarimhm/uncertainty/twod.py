@@ -86,8 +86,8 @@ __all__ = [
     "THRESHOLDS",
 ]
 
-VAR_PERCENTILES = (5.0, 50.0, 90.0, 95.0)
-"""Inner-loop (variability) percentiles reported per outer draw; P5 serves the U/V ratio."""
+VAR_PERCENTILES = (1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0)
+"""Inner-loop (variability) percentiles reported per outer draw: the variability CDF of figU4; P5 serves the U/V ratio."""
 UNC_QUANTILES = (0.05, 0.5, 0.95)
 """Outer-loop (uncertainty) quantiles: the median and the 90 % uncertainty interval."""
 THRESHOLDS = {"HI": (1.0,), "TCR": (1e-4, 1e-6)}
