@@ -399,22 +399,21 @@ figures/figU3_bayes_exposure.pdf: analysis/183_figU3_bayes_exposure.py $(SRC)/un
 .PHONY: figU4
 figU4: figures/figU4_twod_cdf.pdf
 figures/figU4_twod_cdf.pdf: analysis/184_figU4_twod_cdf.py $(SRC)/uncertainty/figures.py $(FIG_SRC) \
-		$(D)/uncertainty/twod/twod_soil.nc $(D)/uncertainty/twod/twod_water.nc $(S)/figures.json $(S)/twod.json | $(STAMP)
+		$(D)/uncertainty/twod/summary.csv $(S)/figures.json $(S)/twod.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
 ## Fig. U5: Sobol total and first-order indices of children's HI and TCR (2-D Monte Carlo)
 .PHONY: figU5
 figU5: figures/figU5_sobol.pdf
 figures/figU5_sobol.pdf: analysis/185_figU5_sobol.py $(SRC)/uncertainty/figures.py $(FIG_SRC) \
-		$(D)/uncertainty/twod/sobol.csv $(S)/figures.json $(S)/twod.json | $(STAMP)
+		$(D)/uncertainty/twod/summary.csv $(S)/figures.json $(S)/twod.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
 ## Fig. U6: bioaccessible fractions and exposure parameters, prior vs posterior (2-D Monte Carlo)
 .PHONY: figU6
 figU6: figures/figU6_bioaccessibility.pdf
 figures/figU6_bioaccessibility.pdf: analysis/186_figU6_bioaccessibility.py $(SRC)/uncertainty/figures.py $(FIG_SRC) \
-		$(D)/uncertainty/twod/posterior.nc $(D)/uncertainty/twod/summary.csv $(D)/uncertainty/twod/twod_soil.nc \
-		$(S)/figures.json $(S)/twod.json | $(STAMP)
+		$(D)/uncertainty/twod/summary.csv $(S)/figures.json $(S)/twod.json | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
 # ---- Tables: analysis/2NN_tabK_<slug>.py -> paper/tables/tabK_<slug>.{csv,tex}; `make tabK` rebuilds one

@@ -98,7 +98,18 @@ def _make(tree: Path, *args: str) -> list[str]:
 def test_changing_a_section_reruns_only_its_rules(tmp_path):
     tree = _tree(tmp_path)
     profiles = [f"risk/{p.stem}" for p in (tree / "analysis" / "profiles").glob("*.yaml")]
-    for d in ("reported", "sites", "stats", "uncertainty", "imagery", "rf", "maps", "ensemble", *profiles):
+    for d in (
+        "reported",
+        "sites",
+        "stats",
+        "uncertainty",
+        "uncertainty/twod",
+        "imagery",
+        "rf",
+        "maps",
+        "ensemble",
+        *profiles,
+    ):
         (tree / "data_derived" / d).mkdir(parents=True, exist_ok=True)
     for d in ("figures", "paper/audit", "paper/tables"):
         (tree / d).mkdir(parents=True, exist_ok=True)

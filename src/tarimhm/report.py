@@ -363,7 +363,7 @@ def _twod_lines() -> list[str]:
     scen = read_table(
         out / "toxicity_scenarios.csv",
         "risk-twod",
-        ("choice", "scenario", "medium", "output", "group", "site_id", "P95_median", "P(P95>0.0001)"),
+        ("choice", "scenario", "medium", "output", "group", "site_id", "P95_median"),
     )
     sob = read_table(out / "sobol.csv", "risk-twod", ("medium", "group", "output", "input", "ST", "S1"))
 

@@ -205,6 +205,8 @@ def identification(idata, names: list[str], prof: Profile, rep: Reported, spec: 
     ``identified`` when the data halve its spread (shrinkage >= 0.5); a single factor only if, in
     addition, its log is not tied to another factor's (|posterior correlation| < 0.9) -- otherwise
     the data fixed a combination and the factor's own value is whatever its prior allows given it.
+    A factor pinned at a bound of its prior, and any combination containing one, is prior-data
+    conflict (the prior's edge, not the data, holds it), never "identified".
     """
     _, _, X, nm = structure(prof, rep, spec)
     logs_post = {n: np.log(np.asarray(idata.posterior[n]).ravel()) for n in names}
@@ -220,7 +222,7 @@ def identification(idata, names: list[str], prof: Profile, rep: Reported, spec: 
                 combos[f"{g}.ED*IngR/BW"] = {ed: 1, ing: 1, bw: -1}
     # the exponent patterns the endpoints actually contain (a check that the combinations are the right ones)
     patterns = {tuple(int(v) for v in row) for row in X.reshape(-1, X.shape[-1]) if np.any(row)}
-    rows = []
+    rows, pinned = [], set()  # factors come before the combinations in ``combos``
     for label, w in combos.items():
         post = sum(k * logs_post[n] for n, k in w.items())
         prior = sum(k * logs_prior[n] for n, k in w.items())
@@ -232,7 +234,13 @@ def identification(idata, names: list[str], prof: Profile, rep: Reported, spec: 
             if others:
                 partner, corr = max(others, key=lambda t: abs(t[1]))
         ok = bool(sd_prior > 0 and sd_post <= 0.5 * sd_prior)
-        if len(w) > 1:
+        if len(w) > 1 and pinned & set(w):
+            ok = False
+            reading = (
+                f"at the corner of the prior ({', '.join(sorted(pinned & set(w)))} pinned at a bound): "
+                "prior-data conflict, not identification"
+            )
+        elif len(w) > 1:
             reading = "identified by the endpoints" if ok else "not identified"
         elif (
             ok
@@ -246,6 +254,7 @@ def identification(idata, names: list[str], prof: Profile, rep: Reported, spec: 
             reading = (
                 f"pinned at the bound {edge:.4g} of its prior: the endpoints want a value beyond the prior's support"
             )
+            pinned.add(label)
         elif ok and abs(corr) < 0.9:
             reading = "identified alone"
         elif ok:

@@ -32,6 +32,7 @@ from ..risk.profiles import load_profile
 from ..sitetable import data_status, load_sites, site_table_source
 from .montecarlo import load_spec, rank_sensitivity, sample, simulate, summarise
 from .sensitivity import audit_sensitivity, run_scenarios
+from .twod import mcse_quantile
 
 __all__ = ["run_montecarlo", "run_bayes"]
 
@@ -219,7 +220,9 @@ def _summary(res: dict, det: pd.DataFrame, share: float) -> pd.DataFrame:
                         r[f"{tag}_mcse"] = float(se.sel(var_pct=p, unc_q=0.5))
                     inner = ds[f"{out}_var_pct"].sel(group=g, site=s, var_pct=95.0)
                     inner_se = ds[f"{out}_var_pct_mcse"].sel(group=g, site=s, var_pct=95.0)
-                    r[f"{out}_P95_rel_mcse_inner"] = float((inner_se / inner).median())
+                    rel = (inner_se / inner).where(inner > 0)
+                    r[f"{out}_P95_rel_mcse_inner"] = float(rel.median())
+                    r[f"{out}_P95_rel_mcse_inner_max"] = float(rel.max())
                     thr_dim = "hi_threshold" if out == "HI" else "tcr_threshold"
                     for t in ds[thr_dim].values:
                         tag = f"{out}_frac_gt_{t:g}"
@@ -261,12 +264,16 @@ def _tails(res: dict, reruns: list[dict], k: int, target: float) -> pd.DataFrame
 
 
 def _by_scenario(spec, res: dict, share: float) -> pd.DataFrame:
-    """Per toxicity scenario of each choice: the RME (median P95) and P(RME above each threshold)."""
+    """Per toxicity scenario of each lead choice (with the choices that follow it): the RME (median of
+    the inner-loop P95 over the outer draws of that scenario, with its MCSE), its 90 % interval and
+    P(share of the group above each threshold > ``share``) with its binomial MCSE. With share 0.05
+    the latter is also P(P95 > threshold): the two events are the same."""
     rows = []
     choices = [(m, f, c) for m, fields in spec.uncertainty.toxicity.items() for f, c in fields.items()]
     for m, f, ch in choices:
         if ch.follows:
             continue
+        followers = [f"{m2}.{f2}" for m2, f2, c2 in choices if c2.follows == f"{m}.{f}"]
         for medium, ds in res.items():
             idx = ds[f"tox_{m}_{f}"].to_numpy()
             for i, name in enumerate(ch.scenarios):
@@ -280,24 +287,49 @@ def _by_scenario(spec, res: dict, share: float) -> pd.DataFrame:
                         for s in ds.site.values:
                             x = p95.sel(group=g, site=s).to_numpy()
                             r = {
-                                "choice": f"{m}.{f}",
+                                "choice": "+".join([f"{m}.{f}", *followers]),
                                 "scenario": name,
                                 "medium": medium,
                                 "output": out,
                                 "group": str(g),
                                 "site_id": str(s),
                                 "n_outer": int(sel.sum()),
+                                "weight": float(ch.scenarios[name].weight),
                                 "P95_median": float(np.median(x)),
+                                "P95_median_mcse": float(mcse_quantile(x, 0.5)),
                                 "P95_lo90": float(np.quantile(x, 0.05)),
                                 "P95_hi90": float(np.quantile(x, 0.95)),
                             }
                             for t in ds[thr_dim].values:
-                                r[f"P(P95>{t:g})"] = float((x > t).mean())
                                 fr = ds[f"{out}_frac_exceed"].sel(group=g, site=s, **{thr_dim: t})
                                 fr = fr.isel(unc=np.flatnonzero(sel)).to_numpy()
-                                r[f"P(frac>{t:g} > {share:g})"] = float((fr > share).mean())
+                                pr = float((fr > share).mean())
+                                r[f"P(frac>{t:g} > {share:g})"] = pr
+                                r[f"P(frac>{t:g} > {share:g})_mcse"] = float(np.sqrt(pr * (1 - pr) / sel.sum()))
                             rows.append(r)
     return pd.DataFrame(rows)
+
+
+def _stratified(summary: pd.DataFrame, scen: pd.DataFrame, share: float) -> pd.DataFrame:
+    """P(share above HI 1 / TCR 1e-4 > ``share``) recombined over the scenarios of the one lead
+    toxicity choice with their known weights (post-stratification): sum_s w_s p_s, MCSE
+    sqrt(sum_s w_s^2 p_s (1 - p_s) / n_s). It removes the binomial noise of how many outer draws
+    fell in each scenario. NaN unless exactly one lead choice has scenarios."""
+    out = summary.copy()
+    leads = scen.choice.unique() if len(scen) else []
+    for o, t in (("HI", 1.0), ("TCR", 1e-4)):
+        col = f"P(frac>{t:g} > {share:g})"
+        name = f"P_{o}_frac_gt_{t:g}_gt_{share:g}_strat"
+        out[name], out[name + "_mcse"] = np.nan, np.nan
+        if len(leads) != 1:
+            continue
+        d = scen[scen.output == o].copy()
+        d["wp"] = d.weight * d[col]
+        d["v"] = d.weight**2 * d[col] * (1 - d[col]) / d.n_outer
+        agg = d.groupby(["medium", "group", "site_id"])[["wp", "v"]].sum().reset_index()
+        m = out[["medium", "group", "site_id"]].merge(agg, how="left", on=["medium", "group", "site_id"])
+        out[name], out[name + "_mcse"] = m.wp.to_numpy(), np.sqrt(m.v.to_numpy())
+    return out
 
 
 def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True) -> dict[str, Path]:
@@ -378,6 +410,7 @@ def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True)
     summary = _summary(res, det, t.exceed_share)
     tails = _tails(res, reruns, k, t.rel_mcse_p95)
     scen = _by_scenario(spec, res, t.exceed_share)
+    summary = _stratified(summary, scen, t.exceed_share)
     t_all = time.time() - t0
 
     # everything is computed: now write (a failure above leaves no output)

@@ -668,7 +668,7 @@ def n_inner_from_pilot(pilot: dict[str, xr.Dataset], n_pilot: int, rel: float = 
             p = ds[f"{out}_var_pct"].sel(var_pct=95.0)
             se = ds[f"{out}_var_pct_mcse"].sel(var_pct=95.0)
             with np.errstate(invalid="ignore", divide="ignore"):
-                r = (se / p).where(p > 0).median("unc")
+                r = (se / p).where(p > 0).max("unc")  # the pilot's worst outer draw, not its median
             r = np.asarray(r)
             if np.isfinite(r).any():
                 need = max(need, int(math.ceil(n_pilot * (np.nanmax(r) / rel) ** 2)))
