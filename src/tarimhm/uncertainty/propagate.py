@@ -43,7 +43,7 @@ from scipy import stats
 
 from .._errors import ConfigError
 from ..domain import METALS
-from .montecarlo import Dist
+from .bayes import _prior  # one PyMC prior per Dist, shared with the calibration
 
 __all__ = [
     "ConvergenceError",
@@ -92,18 +92,6 @@ def evidence_likelihood(name: str, mu, s, q: np.ndarray, n: float, log_obs: np.n
     mu, s = pm.math.as_tensor(mu), pm.math.as_tensor(s)
     mean = (mu[..., None] + s[..., None] * z) @ inv.T
     return pm.Normal(name, mu=mean, sigma=(s / np.sqrt(float(n)))[..., None], observed=log_obs @ inv.T)
-
-
-def _prior(pm, name: str, d: Dist):
-    if d.dist == "triangular":
-        return pm.Triangular(name, lower=d.min, c=d.mode, upper=d.max)
-    if d.dist == "uniform":
-        return pm.Uniform(name, lower=d.min, upper=d.max)
-    if d.dist == "lognormal":
-        return pm.LogNormal(name, mu=np.log(d.median), sigma=np.log(d.gsd))
-    if d.dist == "beta":
-        return pm.Beta(name, alpha=d.a, beta=d.b)
-    return pm.TruncatedNormal(name, mu=d.mean, sigma=d.sd, lower=d.min, upper=d.max)
 
 
 def free_names(spec) -> list[str]:
