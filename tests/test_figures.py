@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import zlib
 
 import pytest
 from PIL import Image
@@ -21,6 +23,40 @@ def outputs(use_sites, rep, params):
     return use_sites
 
 
+def pdf_measure(pdf: bytes) -> tuple[float, float]:
+    """(page width in mm, smallest font size in pt) read off the PDF itself, not from matplotlib.
+
+    Width from the MediaBox; font sizes from the ``/F<n> <size> Tf`` operators of the (zlib-
+    compressed) content streams, times any scale of the text matrix ``Tm`` (matplotlib writes 1 0 0 1
+    or a rotation, so the size operand is the size in points).
+    """
+    box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    sizes = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            body = zlib.decompress(m.group(1))
+        except zlib.error:
+            body = m.group(1)
+        sizes += [float(x) for x in re.findall(rb"/F\d+\s+([\d.]+)\s+Tf", body)]
+    return float(box.group(1)) * 25.4 / 72, min(sizes)
+
+
+def test_journal_format_refuses_small_text_and_shrinks_wide_figures():
+    import matplotlib.pyplot as plt
+
+    from tarimhm.viz.figures import fit_journal, use_style
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(9.0, 3.0))
+    ax.plot([0, 1], [0, 1])
+    width, _ = fit_journal(fig)
+    assert width <= 180.0 and fig.get_size_inches()[0] < 9.0
+    ax.set_title("tiny", fontsize=4.5)
+    with pytest.raises(ValueError, match=r"\[4\.5\] pt"):
+        fit_journal(fig)
+    plt.close(fig)
+
+
 DRAWS = [("risk", f"fig{n}") for n in range(9, 16)] + [("stats", n) for n in ("fig5", "fig8", "figS1")]
 
 
@@ -31,8 +67,11 @@ def test_figure_png_has_provenance(outputs, tiny, domain, draw):
     from tarimhm.viz.figures import render_figure
 
     fn = getattr(importlib.import_module(f"tarimhm.{domain}.figures"), draw)
-    files = render_figure(fn, f"{draw}_test", tiny, paths.ROOT / "analysis" / "x.py")
+    both = tiny.model_copy(update={"figures": tiny.figures.model_copy(update={"formats": ("pdf", "png")})})
+    files = render_figure(fn, f"{draw}_test", both, paths.ROOT / "analysis" / "x.py")
     png = [f for f in files if f.suffix == ".png"][0]
+    width_mm, min_pt = pdf_measure([f for f in files if f.suffix == ".pdf"][0].read_bytes())
+    assert width_mm <= 180.0 and min_pt >= 5.0, (width_mm, min_pt)
     meta = Image.open(png).text
     assert meta["tarimhm_data_status"] == "reconstructed"
     assert len(meta["tarimhm_params_hash"]) == 64

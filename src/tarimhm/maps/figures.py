@@ -49,7 +49,7 @@ def _outline(ax, labels=True):
         ax.add_patch(patch(gp, facecolor="none", edgecolor="#555555", lw=0.3, ls="--", zorder=3))
         if labels:
             pt = gp.representative_point()
-            ax.text(pt.x, pt.y, name.split()[0], fontsize=4.5, ha="center", style="italic", color="#222222", zorder=5)
+            ax.text(pt.x, pt.y, name.split()[0], fontsize=5, ha="center", style="italic", color="#222222", zorder=5)
     return basin.bounds
 
 
@@ -98,7 +98,7 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
         btags = {m: src.tags(src.descriptions.index(f"{m}_{PRODUCTS[0]}") + 1) for m in METALS}
     thr = {m: float(t["aoa_threshold"]) for m, t in btags.items()}
     no_aoa = {m for m, t in btags.items() if t.get("aoa_defined", "true") == "false"}
-    fig, axes = plt.subplots(2, 3, figsize=(7.2, 4.4))
+    fig, axes = plt.subplots(2, 3, figsize=(7.0, 4.4))
     unit = UNITS[medium]
     for k, m in enumerate(PANEL_ORDER):
         ax = axes.flat[k]

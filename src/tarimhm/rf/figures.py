@@ -20,7 +20,7 @@ def fig4(params: Params) -> Drawn:
     f = paths.require(paths.rf_dir() / "importance.csv", "rf")
     imp = pd.read_csv(f)
     status = read_sidecar(f)["data_status"]
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(7.0, 2.8), sharey=True)
     bands = ["B02", "B03", "B04", "B08"]
     labels = {"B02": "B2 blue", "B03": "B3 green", "B04": "B4 red", "B08": "B8 NIR"}
     for k, med in enumerate(("soil", "water")):
@@ -57,7 +57,7 @@ def figV1(params: Params) -> Drawn:
     f_n = paths.require(paths.rf_dir() / "validation_nulls.npz", "rf-validation")
     v = pd.read_csv(f_v, comment="#").set_index(["medium", "metal"])
     status = read_sidecar(f_v)["data_status"]
-    fig, axes = plt.subplots(2, len(METALS), figsize=(7.1, 3.4), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, len(METALS), figsize=(7.0, 3.4), sharex=True, sharey=True)
     with np.load(f_n, allow_pickle=False) as z:
         for i, med in enumerate(("soil", "water")):
             for j, m in enumerate(METALS):

@@ -56,7 +56,7 @@ def _sites(df, medium):
 
 
 def _fig9(o: RiskOutputs):
-    fig = plt.figure(figsize=(7.2, 3.6))
+    fig = plt.figure(figsize=(7.0, 3.6))
     ax = fig.add_subplot(1, 2, 1, projection="polar")
     ig = o.igeo.set_index("site_id")
     radar(ax, list(METALS), {s: ig.loc[s, list(METALS)].to_numpy() for s in ig.index}, ref=0.0, ref_label="Igeo = 0")
@@ -80,7 +80,7 @@ def _fig9(o: RiskOutputs):
 
 
 def _radar_pair(o: RiskOutputs, medium, col_prefix, metals, title, ref, ref_label, axes_are="metals"):
-    fig = plt.figure(figsize=(7.2, 3.6))
+    fig = plt.figure(figsize=(7.0, 3.6))
     s = _sites(o.summary, medium)
     for k, g in enumerate(("child", "adult")):
         ax = fig.add_subplot(1, 2, k + 1, projection="polar")
@@ -117,7 +117,7 @@ def _bars_with_pathways(o: RiskOutputs, medium, col_prefix, metals, ylabel, valu
     s = _sites(o.summary, medium)
     long = o.long[o.long.medium == medium]
     n = 3 if medium == "soil" else 2
-    fig, axes = plt.subplots(1, n, figsize=(7.2, 2.8))
+    fig, axes = plt.subplots(1, n, figsize=(7.0, 2.8))
     for k, g in enumerate(("child", "adult")):
         sub = s[s.group == g].set_index("site_id")[[f"{col_prefix}_{m}" for m in metals]]
         sub.columns = metals

@@ -38,7 +38,7 @@ def fig1(params: Params) -> Drawn:
         grid.transform.f,
     )
     basin = to_paper_crs(geo.basin())
-    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
     ls = LightSource(azdeg=315, altdeg=45)
     rgb = ls.shade(elev, cmap=plt.get_cmap("gist_earth"), vert_exag=0.02, blend_mode="soft", vmin=0, vmax=7000)
     im = ax.imshow(rgb, extent=extent, origin="upper", zorder=0)

@@ -30,7 +30,7 @@ def _drawn(fig, inputs, caption) -> Drawn:
 
 def fig5(params: Params) -> Drawn:
     """Fig. 5 heavy-metal content by site."""
-    inputs, fig = [], plt.figure(figsize=(7.2, 3.0))
+    inputs, fig = [], plt.figure(figsize=(7.0, 3.0))
     for k, (med, unit) in enumerate((("soil", "mg/kg"), ("water", "µg/L"))):
         f, d = load(f"composition_{med}.csv")
         inputs.append(f)
@@ -45,7 +45,7 @@ def fig5(params: Params) -> Drawn:
 
 def fig8(params: Params) -> Drawn:
     """Fig. 8 Pearson correlations."""
-    inputs, fig = [], plt.figure(figsize=(7.2, 3.3))
+    inputs, fig = [], plt.figure(figsize=(7.0, 3.3))
     for k, med in enumerate(("soil", "water")):
         f, c = load(f"correlations_{med}.csv")
         inputs.append(f)
@@ -87,7 +87,7 @@ def figS1(params: Params) -> Drawn:
     """Fig. S1 normal Q-Q plots of raw and log10 concentrations (Sect. 2.3.3 distribution checks)."""
     from scipy import stats
 
-    inputs, fig = [], plt.figure(figsize=(7.2, 5.6))
+    inputs, fig = [], plt.figure(figsize=(7.0, 5.6))
     for i, med in enumerate(("soil", "water")):
         f, d = load(f"composition_{med}.csv")
         inputs.append(f)

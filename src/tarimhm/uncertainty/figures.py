@@ -48,7 +48,7 @@ def _mc_runs(params: Params) -> str:
 def figU1(params: Params) -> Drawn:
     """Fig. U1: per site, the Monte Carlo distribution of HI and TCR beside the deterministic value."""
     f, s = _load("mc_summary.csv")
-    fig, axes = plt.subplots(2, 4, figsize=(7.2, 4.4), sharey="row")
+    fig, axes = plt.subplots(2, 4, figsize=(7.0, 4.4), sharey="row")
     for j, (med, g) in enumerate(PANELS):
         sub = s[(s.medium == med) & (s.group == g)]
         for i, out in enumerate(("HI", "TCR")):
@@ -102,7 +102,7 @@ def figU2(params: Params) -> Drawn:
     """Fig. U2: which inputs drive the HI and TCR spread (share of squared Spearman correlations)."""
     f, r = _load("mc_rank.csv")
     share = r.groupby(["medium", "group", "output", "input"]).variance_share.median().reset_index()
-    fig, axes = plt.subplots(1, 4, figsize=(7.2, 2.4), sharex=True)
+    fig, axes = plt.subplots(1, 4, figsize=(7.0, 2.4), sharex=True)
     for ax, (med, g) in zip(axes, PANELS):
         sub = share[(share.medium == med) & (share.group == g)]
         piv = sub.pivot(index="input", columns="output", values="variance_share").fillna(0)
@@ -128,7 +128,7 @@ def figU3(params: Params) -> Drawn:
         names = [v for v in ds.data_vars if not v.startswith("prior_") and v != "s_model"]
         post = {n: np.asarray(ds[n]).ravel() for n in names}
         prior = {n: np.asarray(ds[f"prior_{n}"]) for n in names}
-    fig = plt.figure(figsize=(7.2, 4.6))
+    fig = plt.figure(figsize=(7.0, 4.6))
     gs = fig.add_gridspec(2, len(names), height_ratios=[1, 1.15])
     for j, n in enumerate(names):
         ax = fig.add_subplot(gs[0, j])

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.text  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MPath  # noqa: E402
@@ -33,6 +34,9 @@ __all__ = [
     "radar",
     "stacked_bars",
     "patch",
+    "fit_journal",
+    "MAX_WIDTH_MM",
+    "MIN_FONT_PT",
     "METAL_COLORS",
     "PATHWAY_COLORS",
 ]
@@ -74,8 +78,44 @@ def footer(fig, prov: Provenance, extra: str = "") -> None:
     fig.text(0.01, -0.01, text, fontsize=6, color="#555555", ha="left", va="top")
 
 
+# Scientific Reports: double-column figures are at most 180 mm wide; no text below 5 pt.
+MAX_WIDTH_MM = 180.0
+MIN_FONT_PT = 5.0
+
+
+def fit_journal(fig) -> tuple[float, float]:
+    """Shrink ``fig`` until its tight bounding box is at most 180 mm wide; refuse text below 5 pt.
+
+    ``savefig.bbox = "tight"`` makes the saved width depend on what was drawn (labels, footer,
+    legends outside the axes), so the width is measured on the rendered figure rather than taken
+    from ``figsize``. Returns (width, height) of the saved page in mm.
+    """
+    small = sorted(
+        {
+            round(t.get_fontsize(), 2)
+            for t in fig.findobj(matplotlib.text.Text)
+            if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_PT
+        }
+    )
+    if small:
+        raise ValueError(f"figure text at {small} pt; journal figures need >= {MIN_FONT_PT} pt")
+    pad = 2 * plt.rcParams["savefig.pad_inches"]
+    for _ in range(6):
+        bbox = fig.get_tightbbox(fig.canvas.get_renderer())
+        width_mm = (bbox.width + pad) * 25.4
+        if width_mm <= MAX_WIDTH_MM + 1e-6:
+            return width_mm, (bbox.height + pad) * 25.4
+        w, h = fig.get_size_inches()
+        fig.set_size_inches(w - (width_mm - MAX_WIDTH_MM + 0.5) / 25.4, h)
+    raise ValueError(f"figure is {width_mm:.1f} mm wide after shrinking; at most {MAX_WIDTH_MM:.0f} mm allowed")
+
+
 def save_figure(fig, name: str, prov: Provenance, formats=("pdf", "png"), dpi: int = 300) -> list[Path]:
-    """Write figures/<name>.<fmt> atomically, with provenance in the metadata and a JSON sidecar."""
+    """Write figures/<name>.<fmt> atomically, with provenance in the metadata and a JSON sidecar.
+
+    The figure is first fitted to the journal's format (:func:`fit_journal`).
+    """
+    fit_journal(fig)
     out = []
     flat = prov.flat()
     for fmt in formats:
