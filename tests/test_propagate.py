@@ -118,6 +118,19 @@ def test_the_gate_fails_on_a_deliberately_bad_sampler_setting():
     assert "2 chains" in msg and "ess bulk" in msg and "ba_As" in msg
 
 
+def test_the_gate_asks_for_as_many_effective_draws_as_the_outer_loop_takes():
+    """4 x 250 independent draws (ESS near 1000): pass for 400 outer draws, fail for 2000, saying why."""
+    import arviz as az
+
+    rng = np.random.default_rng(0)
+    idata = az.from_dict(
+        posterior={"x": rng.normal(size=(4, 250))}, sample_stats={"diverging": np.zeros((4, 250), bool)}
+    )
+    assert propagate.gate(idata, ["x"], ess_min=100, n_outer=400).loc[0, "ess_bulk"] > 400
+    with pytest.raises(propagate.ConvergenceError, match=r"x: ess bulk \d+ < 2000, the outer draws"):
+        propagate.gate(idata, ["x"], ess_min=100, n_outer=2000)
+
+
 def test_outer_draws_thin_evenly_and_refuse_too_many():
     import arviz as az
 
@@ -135,6 +148,7 @@ def test_outer_draws_thin_evenly_and_refuse_too_many():
         ({"adult.IRw": {"n": 10, "percentiles": {50: 1.0, 95: 0.5}, "unit": "L/d", "source": "xx"}}, "increase"),
         ({"adult.IRw": {"n": 10, "percentiles": {150: 1.0}, "unit": "L/d", "source": "xx"}}, "(0, 100)"),
         ({"adult.IRw": {"n": 10, "percentiles": {50: 1.0}, "unit": "mL/d", "source": "xx"}}, "unit of IRw"),
+        ({"adult.IRw": {"n": 60, "percentiles": {95: 2.0}, "unit": "L/d", "source": "xx"}}, "3.0 persons beyond"),
     ],
 )
 def test_malformed_evidence_is_refused_naming_the_key(evidence, message):

@@ -218,13 +218,17 @@ def _scalar(v, name):
     return v[name] if hasattr(v, "data_vars") else v
 
 
-def gate(idata, names: list[str], rhat_max: float = 1.01, ess_min: float = 400, chains_min: int = 4) -> pd.DataFrame:
+def gate(
+    idata, names: list[str], rhat_max: float = 1.01, ess_min: float = 400, chains_min: int = 4, n_outer: int = 0
+) -> pd.DataFrame:
     """The convergence gate: diagnostics, or :class:`ConvergenceError` naming every failure.
 
     Passes only with at least ``chains_min`` chains, 0 divergent transitions, and for every quantity
-    R-hat <= ``rhat_max`` and bulk and tail ESS >= ``ess_min`` (Vehtari et al. 2021, *Bayesian
-    Analysis* 16:667, whose R-hat and ESS arviz computes).
+    R-hat <= ``rhat_max`` and bulk and tail ESS >= max(``ess_min``, ``n_outer``) (Vehtari et al.
+    2021, *Bayesian Analysis* 16:667, whose R-hat and ESS arviz computes). The second bound keeps
+    the ``n_outer`` thinned draws of the outer loop worth as many independent draws as they count.
     """
+    need = max(float(ess_min), float(n_outer))
     table = diagnostics(idata, names)
     n_chains = idata.posterior.sizes["chain"]
     div = int(np.asarray(idata.sample_stats["diverging"]).sum())
@@ -238,8 +242,9 @@ def gate(idata, names: list[str], rhat_max: float = 1.01, ess_min: float = 400, 
         if not r.r_hat <= rhat_max:
             problems.append(f"{r.quantity}: R-hat {r.r_hat:.4f} > {rhat_max}")
         for k in ("ess_bulk", "ess_tail"):
-            if not getattr(r, k) >= ess_min:
-                problems.append(f"{r.quantity}: {k.replace('_', ' ')} {getattr(r, k):.0f} < {ess_min:g}")
+            if not getattr(r, k) >= need:
+                why = f"{need:g}" if need == ess_min else f"{need:g}, the outer draws"
+                problems.append(f"{r.quantity}: {k.replace('_', ' ')} {getattr(r, k):.0f} < {why}")
     if problems:
         raise ConvergenceError(
             "the posterior failed the convergence gate: "

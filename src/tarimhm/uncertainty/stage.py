@@ -361,7 +361,9 @@ def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True)
     t0 = time.time()
     names = propagate.free_names(spec)
     idata = propagate.sample_posterior(spec, t.draws, t.tune, t.chains, t.seed, t.target_accept)
-    diag = propagate.gate(idata, names, t.rhat_max, t.ess_min) if idata is not None else pd.DataFrame()
+    diag = (
+        propagate.gate(idata, names, t.rhat_max, t.ess_min, n_outer=t.n_outer) if idata is not None else pd.DataFrame()
+    )
     post = propagate.outer_draws(idata, names, t.n_outer) if idata is not None else {}
     t_pymc = time.time() - t0
 

@@ -346,6 +346,16 @@ class TwoDSpec(_Strict):
                     out.append((f"{key}.percentiles", f"percentile {p:g} must lie in (0, 100)"))
                 if not v > 0:
                     out.append((f"{key}.percentiles", f"P{p:g} = {v:g}: a lognormal percentile is > 0"))
+                if 0 < p < 100 and ev.n * min(p, 100 - p) / 100 < 5:
+                    # the likelihood is the large-sample normal law of sample percentiles; with fewer
+                    # than ~5 persons beyond a percentile its sampling law is discrete and skewed
+                    out.append(
+                        (
+                            f"{key}.percentiles",
+                            f"P{p:g} of a survey of n = {ev.n} has {ev.n * min(p, 100 - p) / 100:.1f} persons "
+                            "beyond it; the large-sample likelihood needs >= 5 (a larger survey or a central percentile)",
+                        )
+                    )
             ps = sorted(ev.percentiles)
             if any(ev.percentiles[a] >= ev.percentiles[b] for a, b in zip(ps, ps[1:])):
                 out.append((f"{key}.percentiles", "values must increase with the percentile"))
