@@ -97,3 +97,12 @@ def test_a_linked_toxicity_choice_is_no_input_of_its_own_and_follows_its_lead():
     draws = [outer_draw(spec, 5, o, {"soil": 1, "water": 1}).tox for o in range(40)]
     assert all(d[("As", "RfDo")] == d[("As", "SFo")] for d in draws)
     assert {d[("As", "RfDo")] for d in draws} == {0, 1}
+
+
+def test_with_one_correlated_pair_every_index_of_that_group_is_labelled_independent_input_model():
+    from tarimhm.uncertainty.sobol import _validity
+
+    assert _validity("BW", set()) == "all inputs independent: Sobol indices valid"
+    assert _validity("BW", {"BW", "IRw"}).startswith("correlated in the spec (BW+IRw)")
+    other = _validity("ba_As", {"BW", "IRw"})
+    assert other.startswith("independent input, but BW+IRw") and "independent-input model" in other

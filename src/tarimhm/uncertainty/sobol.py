@@ -39,6 +39,20 @@ from .twod import TwoDSpec, _kahan, _profile_for
 
 __all__ = ["inputs_for", "sobol_indices"]
 
+
+def _validity(name: str, correlated: set[str]) -> str:
+    """What a Sobol index of ``name`` means when ``correlated`` inputs of its medium and group are
+    rank-correlated in the spec: a correlation changes the variance decomposition of every input,
+    so with any pair correlated all indices of that medium and group are of the independent-input
+    model, and those of the partners themselves most of all."""
+    if not correlated:
+        return "all inputs independent: Sobol indices valid"
+    pair = "+".join(sorted(correlated))
+    if name in correlated:
+        return f"correlated in the spec ({pair}): index of the independent-input model; Shapley effects would be valid"
+    return f"independent input, but {pair} are correlated in the spec: index of the independent-input model"
+
+
 WATER_ONLY = {"IRw"}
 SOIL_ONLY = {"IngR", "SA", "AF", "InhR"}
 
@@ -231,10 +245,7 @@ def sobol_indices(
                                 "S1_conf": res["S1_conf"][j],
                                 "ST": res["ST"][j],
                                 "ST_conf": res["ST_conf"][j],
-                                "valid": "correlated in the spec: Sobol indices of the independent-input model "
-                                "(Shapley effects would be valid)"
-                                if n in corr_here
-                                else "independent input: Sobol indices valid",
+                                "valid": _validity(n, corr_here),
                             }
                         )
     df = pd.DataFrame(rows)
