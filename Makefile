@@ -473,24 +473,30 @@ AUDIT_STAGES := $(SITE_TABLES) $(D)/stats/pca_soil.json paper/audit/risk.csv $(D
 
 # The report is rebuilt when an audit changes, not when a figure is restyled; the figures and tables are
 # order-only prerequisites, so they exist (and the report can say so) whenever the report is written.
-## Reproduction report: every table, figure and printed number with its verdict (paper/REPORT.md); reads the audits
+## Reproduction report: paper/REPORT.md and the HTML report paper/report/html/index.html (nbconvert); reads the audits
 .PHONY: report
-report: paper/REPORT.md
+report: paper/REPORT.md paper/report/html/index.html
 paper/REPORT.md: analysis/300_report.py $(SRC)/report.py $(SRC)/viz/tables.py $(GROUND) paper/elements.yaml \
 		paper/reported.yaml $(AUDIT_STAGES) $(S)/risk.json | $(STAMP) $(FIG_PDFS) $(TAB_CSVS)
 	$(PY) $< --params $(PARAMS)
 
-## Citable archive of every output: dist/tarim-hm-outputs-<version>-<commit>.zip with MANIFEST.sha256, CITATION.cff, .zenodo.json
+# The HTML pages embed the figures, so a restyled figure rebuilds them (unlike paper/REPORT.md).
+REPORT_NB := $(wildcard paper/report/*.py) $(wildcard paper/report/templates/offline/*)
+paper/report/html/index.html: analysis/301_report_html.py $(SRC)/htmlreport.py $(REPORT_NB) paper/REPORT.md \
+		$(FIG_PDFS) $(TAB_CSVS) | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
+## Citable deposit of every output: dist/tarim-hm-<version>-<commit8>/ (files for one Zenodo record, MANIFEST.sha256, CITATION.cff, .zenodo.json, ro-crate-metadata.json)
 .PHONY: archive
-archive: paper/REPORT.md | $(STAMP)
+archive: paper/REPORT.md paper/report/html/index.html | $(STAMP)
 	$(PY) -m tarimhm.cli archive --out dist
-	$(PY) -m tarimhm.cli verify-archive $$(ls -t dist/tarim-hm-outputs-*.zip | head -1)
+	$(PY) -m tarimhm.cli verify-archive $$(ls -td dist/tarim-hm-*/ | head -1)
 
 ## Lint (ruff check + format check) and the import contracts of the layout (import-linter)
 .PHONY: lint
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src analysis tests benchmarks
-	$(VENV)/bin/ruff format --check src analysis tests benchmarks
+	$(VENV)/bin/ruff check src analysis tests benchmarks paper/report
+	$(VENV)/bin/ruff format --check src analysis tests benchmarks paper/report
 	$(VENV)/bin/lint-imports
 
 ## Run the checks CI runs: lint, import contracts, the test suite and the smoke run (creates .venv if missing)
@@ -517,6 +523,7 @@ smoke: $(STAMP)
 	done; \
 	n=$$(find $$tmp -type f ! -name '*.provenance.json' ! -name last.log | wc -l); \
 	test -s $$tmp/paper/REPORT.md || { echo "smoke: no REPORT.md"; exit 1; }; \
+	test -s $$tmp/paper/report/html/index.html || { echo "smoke: no HTML report"; exit 1; }; \
 	echo "smoke: every stage, figure, table and the report ran; $$n files in $$(( $$(date +%s) - start )) s"
 
 ## Regenerate requirements.txt from the current .venv (after adding a dependency)

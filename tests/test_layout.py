@@ -111,7 +111,7 @@ def test_changing_a_section_reruns_only_its_rules(tmp_path):
         *profiles,
     ):
         (tree / "data_derived" / d).mkdir(parents=True, exist_ok=True)
-    for d in ("figures", "paper/audit", "paper/tables"):
+    for d in ("figures", "paper/audit", "paper/tables", "paper/report/html"):
         (tree / d).mkdir(parents=True, exist_ok=True)
     _make(tree, "-t", "all")  # every output up to date, nothing computed
     assert not [ln for ln in _make(tree, "-n", "all") if "analysis/" in ln]
@@ -119,8 +119,11 @@ def test_changing_a_section_reruns_only_its_rules(tmp_path):
     copy = tmp_path / "copy.yaml"
     copy.write_text(text.replace("  dpi: 300 ", "  dpi: 150 "))
     scripts = [ln.split()[1] for ln in _make(tree, "-n", "all", f"PARAMS={copy}") if "analysis/" in ln]
-    assert scripts and all(Path(s).name[0] == "1" for s in scripts), scripts  # figure scripts (1NN) only
-    assert len(scripts) == len(list((tree / "analysis").glob("1[0-9][0-9]_fig*.py")))
+    # figure scripts (1NN) only, and the HTML report, which embeds the figures
+    assert scripts[-1] == "analysis/301_report_html.py", scripts
+    figs = scripts[:-1]
+    assert figs and all(Path(s).name[0] == "1" for s in figs), scripts
+    assert len(figs) == len(list((tree / "analysis").glob("1[0-9][0-9]_fig*.py")))
     # a change of the rf section re-runs the RF stages, the maps and what is drawn from them, not the sites
     copy.write_text(text.replace("  seed: 42 ", "  seed: 43 "))
     scripts = {Path(ln.split()[1]).name for ln in _make(tree, "-n", "all", f"PARAMS={copy}") if "analysis/" in ln}

@@ -1,23 +1,97 @@
-"""Command line: ``tarimhm risk --profile FILE`` and friends."""
+"""Command line: ``tarimhm risk --profile FILE`` and friends.
+
+Every error of the user's input (a bad option, a malformed profile, a missing file) is one line
+``error: ...`` on stderr and a non-zero exit status, no traceback unless ``--debug``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
+from pathlib import Path
 
 import pandas as pd
 
 from . import config, reported
+from ._errors import TarimHMError
 from ._version import __version__
-from .entry import guard
+from .entry import guard, progress_enabled
 
 DEFAULT_PROFILE = "paper_as_stated"
+NEW_PROFILE_BASE = "usepa_default"
+OUT_SUFFIXES = (".csv", ".json")
+"""File types ``tarimhm risk --out`` writes."""
+
+
+class CommandLineError(TarimHMError, ValueError):
+    """An option of the command line that cannot be used (the message says what can)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one line per usage error (``error: <prog>: <problem>; see <prog> --help``), exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message}; see `{self.prog} --help`\n")
+
+
+def _out_path(out: str | None) -> Path | None:
+    if out is None:
+        return None
+    p = Path(out).expanduser()
+    if p.suffix.lower() not in OUT_SUFFIXES:
+        raise CommandLineError(
+            f"{out}: --out: cannot write a {p.suffix or 'file without suffix'!r} file; "
+            f"name a {' or '.join(OUT_SUFFIXES)} file"
+        )
+    return p
+
+
+def _plain(v):
+    """A table cell as JSON has it: NaN and infinities (no ratio) become null."""
+    if v is pd.NA or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _profile_record(prof, path: Path) -> dict:
+    from .provenance import sha256_file
+
+    return {
+        "name": prof.name,
+        "file": str(path.resolve()),
+        "file_sha256": sha256_file(path),
+        "resolved_sha256": prof.hash(),  # the profile after `extends:`, as the numbers were computed from it
+    }
+
+
+def _write_comparison(out: Path, d: pd.DataFrame, prof, prof_file: Path, base, base_file: Path, args, status) -> None:
+    """The table ``tarimhm risk`` prints, as CSV (pandas) or as JSON records with the provenance of the run."""
+    from .provenance import atomic_path, atomic_write_text
+
+    if out.suffix.lower() == ".csv":
+        with atomic_path(out) as tmp:
+            d.to_csv(tmp, index=False, lineterminator="\n")
+        return
+    body = {
+        "tarimhm_version": __version__,
+        "command": "tarimhm risk",
+        "profile": _profile_record(prof, prof_file),
+        "against": _profile_record(base, base_file),
+        "medium": args.medium,
+        "data_status": status,
+        "columns": list(d.columns),
+        "records": [{k: _plain(v) for k, v in r.items()} for r in d.to_dict(orient="records")],
+    }
+    atomic_write_text(out, json.dumps(body, indent=2, allow_nan=False, ensure_ascii=False) + "\n")
 
 
 def _risk(args) -> int:
-    from .risk.profiles import load_profile
+    from .risk.profiles import load_profile, profile_path
     from .risk.stage import compute, diff_table
 
+    out = _out_path(args.out)  # a wrong suffix is refused before anything is computed
     params = config.load(args.params)
     rep = reported.load()
     base = load_profile(args.against)
@@ -34,22 +108,38 @@ def _risk(args) -> int:
     print("\nmedian ratio new/base:")
     with pd.option_context("display.float_format", "{:.3f}".format):
         print(g.to_string())
+    if out is not None:
+        _write_comparison(
+            out, d, prof, profile_path(args.profile), base, profile_path(args.against), args, b.data_status
+        )
+        print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
 def _profiles(args) -> int:
     from .risk.profiles import list_profiles, load_profile
 
+    if args.action == "new":
+        return _profiles_new(args)
     for n in list_profiles():
         p = load_profile(n)
         print(f"{n:20s} {p.title}")
     return 0
 
 
+def _profiles_new(args) -> int:
+    from .risk.profiles import new_profile
+
+    print(new_profile(args.name, args.extends, args.out))
+    return 0
+
+
 def _archive(args) -> int:
     from .archive import build_archive
 
-    out = build_archive(args.out, allow_dirty=args.allow_dirty, allow_edited=args.allow_edited)
+    out = build_archive(
+        args.out, allow_dirty=args.allow_dirty, allow_edited=args.allow_edited, progress=progress_enabled()
+    )
     print(out)
     print(out.with_name(out.name + ".sha256").read_text(encoding="utf-8").strip())
     return 0
@@ -63,28 +153,68 @@ def _verify(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="tarimhm", description="tarim-hm reproducibility package")
+def parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="tarimhm", description="tarim-hm reproducibility package")
     ap.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     ap.add_argument("--version", action="version", version=f"tarim-hm {__version__}")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("risk", help="HI and TCR per site and group under a profile, compared with a base profile")
+    common = argparse.ArgumentParser(add_help=False)  # --debug after the command too (tarimhm risk ... --debug)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show the Python traceback of an error"
+    )
+    sub = ap.add_subparsers(dest="cmd", metavar="COMMAND", required=True, parser_class=_Parser)
+    r = sub.add_parser(
+        "risk", parents=[common], help="HI and TCR per site and group under a profile, compared with a base profile"
+    )
     r.add_argument("--profile", required=True, help="profile name (analysis/profiles) or YAML path")
     r.add_argument("--against", default=DEFAULT_PROFILE, help=f"base profile (default {DEFAULT_PROFILE})")
     r.add_argument("--medium", choices=("soil", "water", "both"), default="both")
     r.add_argument("--params", default=None)
+    r.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="also write the comparison table to FILE.csv, or to FILE.json with the profiles' names, "
+        "their SHA-256 and the package version",
+    )
     r.set_defaults(func=_risk)
-    p = sub.add_parser("profiles", help="list the exposure profiles")
-    p.set_defaults(func=_profiles)
-    a = sub.add_parser("archive", help="pack the generated outputs into a checksummed, citable zip")
+    p = sub.add_parser(
+        "profiles", parents=[common], help="list the exposure profiles; `profiles new NAME` writes a new one"
+    )
+    psub = p.add_subparsers(dest="action", parser_class=_Parser)
+    psub.add_parser("list", parents=[common], help="list the shipped profiles (the default)")
+    n = psub.add_parser(
+        "new",
+        parents=[common],
+        help="write NAME.yaml: a profile that extends a base, every key listed commented out with the base's value",
+    )
+    n.add_argument("name", metavar="NAME", help="profile name: lower-case letters, digits and _")
+    n.add_argument(
+        "--extends",
+        default=NEW_PROFILE_BASE,
+        metavar="BASE",
+        help=f"base profile: a name or a .yaml path (default {NEW_PROFILE_BASE})",
+    )
+    n.add_argument("--out", default=".", metavar="DIR", help="folder to write NAME.yaml in (default: this folder)")
+    p.set_defaults(func=_profiles, action=None)
+    a = sub.add_parser("archive", parents=[common], help="pack the generated outputs into a checksummed, citable zip")
     a.add_argument("--out", default="dist", help="folder for the archive (default dist)")
     a.add_argument("--allow-dirty", action="store_true", help="archive from a tree with uncommitted changes")
     a.add_argument("--allow-edited", action="store_true", help="archive outputs edited after generation")
     a.set_defaults(func=_archive)
-    v = sub.add_parser("verify-archive", help="re-hash every file of an archive against its MANIFEST.sha256")
+    v = sub.add_parser(
+        "verify-archive", parents=[common], help="re-hash every file of an archive against its MANIFEST.sha256"
+    )
     v.add_argument("archive")
     v.set_defaults(func=_verify)
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None) -> int:
+    """Run one command; returns the exit status (0; 2 for an error of the input, after one ``error:`` line)."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already reported in one line)
+        return exc.code if isinstance(exc.code, int) else 2
     rc = 0
 
     def run() -> None:

@@ -13,6 +13,11 @@ Every script runs under :func:`guard`: an error of the package (bad parameters, 
 a missing input) or of the operating system (a folder or unreadable file named as input) ends the
 run with one line per problem, ``error: <file>: <field>: <problem>; <what is allowed>``, on stderr
 and exit status 1, no traceback; ``--debug`` (or ``TARIMHM_DEBUG=1``) shows the traceback.
+
+The log of a run is meant to be read as a file: a success ends with one line ``<script>: done in N s``;
+progress bars draw only on a terminal (:func:`progress_enabled`; the stages' own bars use tqdm's
+``disable=None``, the same rule), so a log written to a file has no carriage-return redraws; and the
+notices dependencies print for developers are filtered at the source (:func:`quiet_dependency_warnings`).
 """
 
 from __future__ import annotations
@@ -22,13 +27,60 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from . import config, reported
 from ._errors import TarimHMError
 
-__all__ = ["argument_parser", "guard", "parse_params", "output_name", "figure_main", "table_main"]
+__all__ = [
+    "argument_parser",
+    "guard",
+    "parse_params",
+    "output_name",
+    "figure_main",
+    "table_main",
+    "progress_enabled",
+    "quiet_dependency_warnings",
+]
+
+
+def progress_enabled(progress: bool = True, stream=None) -> bool:
+    """Whether to draw a progress bar: asked for (``progress``) and ``stream`` (default stderr) is a terminal.
+
+    A bar redraws its line with carriage returns; in a log file or a pipe that is noise, so it is off there.
+    This is tqdm's own rule for ``disable=None``, which the stages' bars use.
+    """
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(progress) and stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+DEPENDENCY_NOISE: tuple[tuple[type[Warning], str, str], ...] = (
+    # ArviZ's FutureWarnings (category FutureWarning, raised in module arviz or below): notices of its coming API
+    # changes, among them the once-a-day "ArviZ is undergoing a major refactor ..." it prints on import (arviz
+    # 0.2x; stages 010, 041 and 042 import it); they address code that calls ArviZ, not the person running a stage.
+    (FutureWarning, r"arviz(\.|$)", ""),
+    # PyTensor's UserWarning "PyTensor could not link to a BLAS installation ..." (module pytensor.link.c.cmodule,
+    # under PyMC in stages 041/042): a speed notice of a pip install; the draws are the same.
+    (UserWarning, r"pytensor(\.|$)", r"PyTensor could not link to a BLAS"),
+)
+"""Warnings of dependencies that :func:`quiet_dependency_warnings` keeps from the user of a stage run."""
+
+
+def quiet_dependency_warnings() -> None:
+    """Ignore the :data:`DEPENDENCY_NOISE` warnings, each by category, module and (where given) message.
+
+    Nothing else is filtered: a warning from this package or any other dependency still shows. Run with
+    ``python -W ...`` (or ``PYTHONWARNINGS``) to choose the filters yourself; then none is added here.
+    """
+    if sys.warnoptions:
+        return
+    for category, module, message in DEPENDENCY_NOISE:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
 
 
 def argument_parser(doc: str | None) -> argparse.ArgumentParser:
@@ -49,6 +101,7 @@ def guard(
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv or os.environ.get("TARIMHM_DEBUG", "") not in ("", "0")
     name = name or Path(sys.argv[0]).name
+    quiet_dependency_warnings()
     t0 = time.perf_counter()
     try:
         main()

@@ -83,7 +83,7 @@ def run_propagation(
     n = min(len(ms), len(mw))
     resid = paths.sites_dir() / "residuals.csv"
     jobs = [(rep.path, ms[i], mw[i], status, list_profiles(), params.risk.hpi_form, resid) for i in range(n)]
-    bar = tqdm(total=n, desc="ensemble members", disable=not progress, leave=False)
+    bar = tqdm(total=n, desc="ensemble members", disable=None if progress else True, leave=False)
     results = []
     if workers > 1 and n > 1:
         from concurrent.futures import ProcessPoolExecutor

@@ -165,7 +165,7 @@ def build_real_mosaic(
     new = 0
     with rasterio.open(part, "r+") as dst:
         for r, c, h, w in tqdm(
-            list(grid.windows(tile)), desc="Sentinel-2 composite", disable=not progress, leave=False
+            list(grid.windows(tile)), desc="Sentinel-2 composite", disable=None if progress else True, leave=False
         ):
             if (r, c) in done:
                 continue

@@ -183,7 +183,9 @@ def build_masks(
                     results = ((r, c, h, w, src.read(1, window=Window(c, r, w, h))) for _, r, c, h, w in jobs)
                 else:
                     results = stack.enter_context(_ordered_map(_classify_job, jobs, workers))
-                for r, c, h, w, cls in tqdm(results, total=len(jobs), desc="masks", disable=not progress, leave=False):
+                for r, c, h, w, cls in tqdm(
+                    results, total=len(jobs), desc="masks", disable=None if progress else True, leave=False
+                ):
                     dst.write(masks_from_classes(cls), 1, window=Window(c, r, w, h))
     write_sidecar(path, prov)
     return path
@@ -306,7 +308,7 @@ def build_surrogate(
             jobs = [(grid, r, c, h, w, seed) for r, c, h, w in grid.windows(tile)]
             with _ordered_map(_block_job, jobs, workers) as results:
                 for r, c, h, w, (bands, cls) in tqdm(
-                    results, total=len(jobs), desc="surrogate mosaic", disable=not progress, leave=False
+                    results, total=len(jobs), desc="surrogate mosaic", disable=None if progress else True, leave=False
                 ):
                     dst.write(bands, window=Window(c, r, w, h))
                     dstc.write(cls, 1, window=Window(c, r, w, h))

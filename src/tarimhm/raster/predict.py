@@ -225,7 +225,7 @@ def run_tiles(
         "tiles_computed": 0,
         "tiles_resumed": n_total - len(jobs) if stop_after is None else None,
     }
-    bar = tqdm(total=len(jobs), desc=desc or f"{spec.medium} tiles", disable=not progress, leave=False)
+    bar = tqdm(total=len(jobs), desc=desc or f"{spec.medium} tiles", disable=None if progress else True, leave=False)
 
     def add(t):
         bar.update(1)

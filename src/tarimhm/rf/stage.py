@@ -47,7 +47,7 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
     )
     metrics, imps, searches, aoas, ints = [], [], {}, [], []
     jobs = [(med, m) for med in MEDIA for m in METALS]
-    for med, m in tqdm(jobs, desc="RF models", disable=not progress, leave=False):
+    for med, m in tqdm(jobs, desc="RF models", disable=None if progress else True, leave=False):
         sp = getattr(rep.splits, med)[m]
         d = table[table.medium == med].set_index("site_id")
         Xtr, ytr = d.loc[sp.train, FEATURES].to_numpy(float), d.loc[sp.train, m].to_numpy(float)
@@ -325,7 +325,7 @@ def run_validation(
     rows, preds, nulls, dists, nndm_info = [], [], {}, [], {}
     inputs = [tt, paths.rf_dir() / "search.json", paths.rf_metrics(), paths.REPORTED]
     jobs = [(med, m) for med in MEDIA for m in METALS]
-    bar = tqdm(total=len(jobs), desc="validation (nested, nulls)", disable=not progress, leave=False)
+    bar = tqdm(total=len(jobs), desc="validation (nested, nulls)", disable=None if progress else True, leave=False)
     for k_med, med in enumerate(MEDIA):
         d = table[table.medium == med].reset_index(drop=True)
         sites = load_sites(med).set_index("site_id").loc[d.site_id]

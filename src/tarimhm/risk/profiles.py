@@ -3,6 +3,10 @@
 Every value is given as ``{value, unit, source}``; the unit must be the one the key
 expects (a typo such as ``kgs`` for BW fails with the key named). A profile may
 ``extends: <other profile name>`` and override any subset of keys (deep merge).
+
+A profile is named by its name (``usepa_default``: ``analysis/profiles/usepa_default.yaml``) or by a
+path (anything ending in ``.yaml``/``.yml`` or with a folder in it), used as given.
+:func:`profile_template` writes the commented starting point of a new profile (``tarimhm profiles new``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,21 @@ from ..domain import METALS
 NAME = re.compile(r"[a-z0-9_]+")
 """Profile names (they become folder names below data_derived/risk/)."""
 
-__all__ = ["Profile", "load_profile", "list_profiles", "is_shipped", "merge", "resolve", "GROUP_UNITS", "TOX_UNITS"]
+__all__ = [
+    "Profile",
+    "load_profile",
+    "list_profiles",
+    "is_shipped",
+    "merge",
+    "new_profile",
+    "profile_path",
+    "profile_template",
+    "resolve",
+    "GROUP_UNITS",
+    "TOX_UNITS",
+]
+
+SUFFIXES = (".yaml", ".yml")
 
 GROUP_UNITS = {
     "BW": "kg",
@@ -161,11 +179,17 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _is_path(ref: str | Path) -> bool:
+    """A profile reference is a path if it ends in .yaml/.yml or names a folder; otherwise a profile name."""
+    p = Path(ref).expanduser()
+    return p.suffix.lower() in SUFFIXES or len(p.parts) > 1
+
+
 def _parent_path(path: Path, parent: str) -> Path:
     """The profile ``extends:`` names: a path (``x.yaml``, relative to the profile) or a profile name, looked up
     beside the profile first and then among the shipped profiles, so a profile anywhere on disk can extend one."""
-    if Path(parent).suffix in (".yaml", ".yml"):
-        p = Path(parent)
+    if _is_path(parent):
+        p = Path(parent).expanduser()
         return p if p.is_absolute() else path.parent / p
     beside = path.parent / f"{parent}.yaml"
     return beside if beside.exists() else paths.PROFILES / f"{parent}.yaml"
@@ -190,11 +214,25 @@ def resolve(path: Path, seen=()) -> dict:
     return merge(resolve(ppath, (*seen, key)), data)
 
 
+def profile_path(name_or_path: str | Path) -> Path:
+    """The file of a profile: ``analysis/profiles/<name>.yaml`` for a name, the path itself for a path
+    (never with a second suffix: ``/x/my.yaml`` stays ``/x/my.yaml``). An unknown name is refused with the
+    names there are."""
+    if _is_path(name_or_path):
+        return Path(name_or_path).expanduser()
+    name = str(name_or_path)
+    p = paths.PROFILES / f"{name}.yaml"
+    if not p.exists():
+        raise ConfigError(
+            f"no profile {name!r} in {paths.PROFILES}; name one of {', '.join(list_profiles())} "
+            "or give the path of a .yaml file (`tarimhm profiles new NAME` writes one)"
+        )
+    return p
+
+
 def load_profile(name_or_path: str | Path) -> Profile:
     """Load a profile by name (``analysis/profiles/<name>.yaml``) or path, resolving ``extends``."""
-    p = Path(name_or_path)
-    if not p.suffix:
-        p = paths.PROFILES / f"{name_or_path}.yaml"
+    p = profile_path(name_or_path)
     try:
         prof = Profile.model_validate(resolve(p))
     except ValidationError as exc:
@@ -212,3 +250,153 @@ def list_profiles() -> list[str]:
 def is_shipped(path: Path) -> bool:
     """Whether ``path`` is one of the shipped profiles (their outputs live in ``data_derived/risk/<name>/``)."""
     return Path(path).resolve().parent == paths.PROFILES.resolve()
+
+
+KEY_NOTES = {
+    "BW": "body weight",
+    "ED": "exposure duration",
+    "EF": "exposure frequency",
+    "IngR": "soil ingestion rate",
+    "InhR": "inhalation rate",
+    "SA": "skin surface area exposed to soil",
+    "AF": "soil-to-skin adherence factor",
+    "IRw": "drinking-water intake",
+    "PEF": "particulate emission factor",
+    "LT": "lifetime (carcinogenic averaging time when 'lifetime')",
+    "RfDo": "oral reference dose (food, soil ingestion)",
+    "RfDw": "oral reference dose for drinking water (else RfDo)",
+    "RfDd": "dermal reference dose",
+    "RfDi": "inhalation reference dose",
+    "SFo": "oral slope factor",
+    "SFd": "dermal slope factor",
+    "SFi": "inhalation slope factor",
+    "CSFw": "drinking-water slope factor",
+}
+"""What each overridable key is, for the comments of :func:`profile_template`."""
+
+
+def _num(v: float) -> str:
+    """A float as YAML reads it back exactly (``15``, ``0.0003``, ``1.36e+09``, ``1.0e-05``)."""
+    s = f"{v:g}"
+    if float(s) != v:
+        s = repr(float(v))
+    if "e" in s and "." not in s.split("e")[0]:  # YAML 1.1 needs a dot in the mantissa of a float
+        m, e = s.split("e")
+        s = f"{m}.0e{e}"
+    return s
+
+
+def _q(q: Q) -> str:
+    return f"{{value: {_num(q.value)}, unit: {json.dumps(q.unit)}, source: {json.dumps(q.source, ensure_ascii=False)}}}"
+
+
+def _key(indent: int, key: str, value: str, note: str) -> str:
+    return f"#{' ' * (indent + 1)}{key + ':':6s}{value}  # {note}"
+
+
+def profile_template(name: str, extends: str, base: Profile, base_file: Path | str | None = None) -> str:
+    """A new profile ``name`` that ``extends`` a base: every key it may override is listed commented out,
+    with its unit and the value of ``base`` (the profile ``extends`` resolves to), so the file as written
+    loads as ``base`` with a new name, title and description.
+
+    Every line after ``description:`` is a commented YAML line (``# `` + the line) or blank; uncommenting a
+    key (and the block keys above it) overrides that key only.
+    """
+    from .._version import __version__
+
+    label = f"{extends} ({base_file})" if base_file and str(base_file) != str(extends) else extends
+    lines = [
+        f"# Exposure and toxicity profile {name!r}, written by `tarimhm profiles new` (tarim-hm {__version__}).",
+        f"# It extends {label}, and as written it changes nothing.",
+        "# To change a value, uncomment its line and the block lines above it (such as groups: and child:),",
+        "# keep the unit shown and give the source of the new value. Every value is {value, unit, source}.",
+        f"# Compare with the base: tarimhm risk --profile <this file> --against {extends}",
+        f"extends: {json.dumps(extends, ensure_ascii=False)}",
+        f"name: {name}",
+        f"title: {json.dumps(f'{name} (extends {Path(extends).stem})')}",
+        f"description: {json.dumps(f'{base.title}, with the values uncommented below changed.', ensure_ascii=False)}",
+        "",
+        "# groups:  # exposure factors per receptor group",
+    ]
+    for g in ("child", "adult"):
+        lines.append(f"#   {g}:")
+        grp = base.groups[g]
+        for k, unit in GROUP_UNITS.items():
+            lines.append(_key(4, k, _q(getattr(grp, k)), f"{KEY_NOTES[k]} [{unit}]"))
+    lines += ["", "# constants:"]
+    for k, unit in CONST_UNITS.items():
+        lines.append(_key(2, k, _q(getattr(base.constants, k)), f"{KEY_NOTES[k]} [{unit}]"))
+    o = base.options
+    ba = ", ".join(f"{m}: {_num(f)}" for m, f in o.bioaccessibility.items())
+    lines += [
+        "",
+        "# options:",
+        f"#   dermal_af: {'true' if o.dermal_af else 'false'}  # keep the adherence factor AF in the dermal dose "
+        "(RAGS E): true or false",
+        f"#   at_carcinogenic_soil: {o.at_carcinogenic_soil}  # carcinogenic averaging time, soil: lifetime or exposure",
+        f"#   at_carcinogenic_water: {o.at_carcinogenic_water}  # the same for drinking water",
+        f"#   bioaccessibility: {{{ba}}}  # oral bioaccessible fraction in (0, 1] per metal, e.g. {{As: 0.4}}",
+        "",
+        "# abs:  # dermal absorption fraction per metal",
+    ]
+    for m in METALS:
+        lines.append(_key(2, m, _q(base.abs[m]), "dermal absorption fraction [1]"))
+    lines += ["", "# toxicity:"]
+    for m in METALS:
+        lines.append(f"#   {m}:")
+        tox = base.toxicity[m]
+        for k, unit in TOX_UNITS.items():
+            q = getattr(tox, k)
+            if q is not None:
+                lines.append(_key(4, k, _q(q), f"{KEY_NOTES[k]} [{unit}]"))
+            else:
+                lines.append(
+                    _key(
+                        4,
+                        k,
+                        "null",
+                        f"{KEY_NOTES[k]} [{unit}]; not set in {Path(extends).stem}: "
+                        f"give {{value, unit: {json.dumps(unit)}, source}}",
+                    )
+                )
+    return "\n".join(lines) + "\n"
+
+
+def new_profile(name: str, extends: str | Path, folder: Path | str = ".") -> Path:
+    """Write ``<folder>/<name>.yaml`` from :func:`profile_template` (``tarimhm profiles new``) and return its path.
+
+    Refused with a :class:`ConfigError`: a name that could not name an output folder or that is a shipped
+    profile's, a ``folder`` that is a file, a file that exists already (never overwritten), an unknown base.
+    The file is checked before it is renamed into place: as written it loads as its base.
+    """
+    from ..provenance import atomic_path
+
+    shipped = list_profiles()
+    if not NAME.fullmatch(name):
+        raise ConfigError(f"{name!r}: not a profile name; use lower-case letters, digits and _ (it names a folder)")
+    if name in shipped:
+        raise ConfigError(
+            f"{name!r}: is a shipped profile; give yours a name of its own (not one of {', '.join(shipped)})"
+        )
+    folder = Path(folder).expanduser()
+    if folder.suffix.lower() in SUFFIXES or (folder.exists() and not folder.is_dir()):
+        raise ConfigError(f"{folder}: not a folder; --out names the folder to write {name}.yaml in")
+    target = folder / f"{name}.yaml"
+    if target.exists():
+        raise ConfigError(f"{target}: exists; not overwritten (delete it, or choose another name or folder)")
+    # a base given as a file is written as its absolute path, so the new file works wherever it is moved
+    ext = str(Path(extends).expanduser().resolve()) if _is_path(extends) else str(extends)
+    base_file = _parent_path(target, ext)  # what `extends:` resolves to from the new file
+    if not base_file.exists():
+        raise ConfigError(
+            f"--extends: no profile {str(extends)!r} ({base_file} not found); name one of {', '.join(shipped)} "
+            "or give the path of a .yaml file"
+        )
+    base = load_profile(base_file)
+    text = profile_template(name, ext, base, None if is_shipped(base_file) else base_file)
+    keep = {"name", "title", "description"}
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        if load_profile(tmp).model_dump(exclude=keep) != base.model_dump(exclude=keep):  # pragma: no cover
+            raise ConfigError(f"{target}: the template does not load as {ext}; this is a bug, please report it")
+    return target

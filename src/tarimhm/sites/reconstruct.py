@@ -106,7 +106,7 @@ def round_significant(a: np.ndarray, digits: int) -> np.ndarray:
 def _fit_starts(fun, starts, p: ReconstructionParams, medium: str, progress: bool):
     """Run every start; the lowest cost wins (the first index on ties). Returns every optimum too."""
     best, costs, optima = None, [], []
-    for x0 in tqdm(starts, desc=f"reconstruct {medium}", disable=not progress, leave=False):
+    for x0 in tqdm(starts, desc=f"reconstruct {medium}", disable=None if progress else True, leave=False):
         res = least_squares(fun, x0, method="trf", max_nfev=p.max_nfev)
         costs.append(float(res.cost))
         optima.append(res.x)
@@ -279,7 +279,7 @@ def reconstruct_ensemble(
         bar = tqdm(
             total=q.chains * (q.burn + -(-(q.n_members + extra) // q.chains) * q.thin),
             desc=f"ensemble {medium}",
-            disable=not progress,
+            disable=None if progress else True,  # None: no bar unless stderr is a terminal
             leave=False,
         )
         raw, chain, acc, kept = E.sample(

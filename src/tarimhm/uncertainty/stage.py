@@ -393,7 +393,7 @@ def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True)
     bar = tqdm(
         total=t.n_outer + (t.tail_seeds - 1) * t.tail_outer,
         desc="2-D Monte Carlo (outer draws)",
-        disable=not progress,
+        disable=None if progress else True,  # None: no bar unless stderr is a terminal
         leave=False,
     )
     run = dict(prof=prof, posterior=post or None, chunk=t.chunk, progress=bar.update)
