@@ -492,6 +492,12 @@ archive: paper/REPORT.md paper/report/html/index.html | $(STAMP)
 	$(PY) -m tarimhm.cli archive --out dist
 	$(PY) -m tarimhm.cli verify-archive $$(ls -td dist/tarim-hm-*/ | head -1)
 
+## Reviewer mode: rebuild one exhibit from a deposit and certify it (make review FIG=fig6 ARCHIVE=dist/tarim-hm-<version>-<commit8>)
+.PHONY: review
+review: | $(STAMP)
+	@test -n "$(FIG)" -a -n "$(ARCHIVE)" || { echo "usage: make review FIG=fig6 ARCHIVE=dist/tarim-hm-<version>-<commit8>"; exit 2; }
+	$(PY) -m tarimhm.cli review $(FIG) --archive $(ARCHIVE)
+
 ## Lint (ruff check + format check) and the import contracts of the layout (import-linter)
 .PHONY: lint
 lint: $(STAMP)

@@ -153,6 +153,20 @@ def _verify(args) -> int:
     return 0
 
 
+def _review(args) -> int:
+    from .review import review
+
+    cert = review(args.exhibit, args.archive, args.out)
+    for o in cert["outputs"]:
+        print(f"{o['file']}: {o['compared']}")
+    print(
+        f"{cert['result']} ({cert['total_seconds']} s); certificate {args.out or 'dist/review'}/{args.exhibit}-certificate.md"
+    )
+    for p in cert["problems"]:
+        print(f"problem: {p}", file=sys.stderr)
+    return 0 if not cert["problems"] else 1
+
+
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="tarimhm", description="tarim-hm reproducibility package")
     ap.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
@@ -196,16 +210,31 @@ def parser() -> argparse.ArgumentParser:
     )
     n.add_argument("--out", default=".", metavar="DIR", help="folder to write NAME.yaml in (default: this folder)")
     p.set_defaults(func=_profiles, action=None)
-    a = sub.add_parser("archive", parents=[common], help="pack the generated outputs into a checksummed, citable zip")
+    a = sub.add_parser(
+        "archive",
+        parents=[common],
+        help="write the generated outputs as a checksummed, citable deposit folder for Zenodo",
+    )
     a.add_argument("--out", default="dist", help="folder for the archive (default dist)")
     a.add_argument("--allow-dirty", action="store_true", help="archive from a tree with uncommitted changes")
     a.add_argument("--allow-edited", action="store_true", help="archive outputs edited after generation")
     a.set_defaults(func=_archive)
     v = sub.add_parser(
-        "verify-archive", parents=[common], help="re-hash every file of an archive against its MANIFEST.sha256"
+        "verify-archive",
+        parents=[common],
+        help="re-hash every file and zip member of a deposit folder (or archive zip) against its MANIFEST.sha256",
     )
     v.add_argument("archive")
     v.set_defaults(func=_verify)
+    w = sub.add_parser(
+        "review",
+        parents=[common],
+        help="rebuild one figure or table from an archived deposit, compare it and write a certificate",
+    )
+    w.add_argument("exhibit", metavar="EXHIBIT", help="a figure or table as make names it: fig6, figU4, tab5")
+    w.add_argument("--archive", required=True, metavar="DIR", help="the deposit folder written by make archive")
+    w.add_argument("--out", default=None, metavar="DIR", help="folder for the certificate (default dist/review)")
+    w.set_defaults(func=_review)
     return ap
 
 

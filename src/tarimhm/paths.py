@@ -21,6 +21,8 @@ from ._errors import MissingOutputError
 
 ROOT = Path(os.environ.get("TARIMHM_ROOT", Path(__file__).resolve().parents[2])).absolute()
 _OUT = Path(os.environ["TARIMHM_OUTPUT"]).absolute() if os.environ.get("TARIMHM_OUTPUT") else None
+# where generated outputs go: the project, or TARIMHM_OUTPUT (a redirected run names them relative to it)
+OUTPUT_ROOT = _OUT or ROOT
 ANALYSIS = ROOT / "analysis"
 PARAMS = ANALYSIS / "params.yaml"
 PROFILES = ANALYSIS / "profiles"

@@ -101,11 +101,15 @@ def git_info(root: Path = paths.ROOT) -> tuple[str, bool]:
 
 
 def _rel(path: Path) -> str:
+    """A path as the project names it: relative to the checkout, or for an output of a run redirected
+    with TARIMHM_OUTPUT relative to that folder (``data_derived/...``, as in the project); else absolute."""
     path = Path(path).absolute()
-    try:
-        return str(path.relative_to(paths.ROOT))
-    except ValueError:
-        return str(path)
+    for base in (paths.ROOT, paths.OUTPUT_ROOT):
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
 
 
 class Provenance(BaseModel):
