@@ -51,6 +51,11 @@ def test_journal_format_refuses_small_text_and_shrinks_wide_figures():
     ax.plot([0, 1], [0, 1])
     width, _ = fit_journal(fig)
     assert width <= 180.0 and fig.get_size_inches()[0] < 9.0
+    from tarimhm.provenance import make_provenance
+    from tarimhm.viz.figures import footer
+
+    footer(fig, make_provenance("x.py", "0" * 64, [], "reconstructed"), "a long note " * 40)
+    assert fit_journal(fig)[0] <= 180.0  # the footer wraps instead of widening the page
     ax.set_title("tiny", fontsize=4.5)
     with pytest.raises(ValueError, match=r"\[4\.5\] pt"):
         fit_journal(fig)

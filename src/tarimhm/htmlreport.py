@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -393,7 +396,9 @@ def build_html(params: Params | None = None, only: list[str] | None = None, prog
     ]
     # One kernel for every page (imports once; ~0.3 s a page instead of ~2 s), over IPC rather than TCP.
     # The pages only display what this module computes, so nothing a page leaves behind changes the next.
-    km = KernelManager(kernel_name="python3", transport="ipc")
+    # IPC socket paths are relative to the working directory unless absolute: put them in a temporary folder
+    sockets = tempfile.mkdtemp(prefix="tarimhm-kernel-")
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
     km.start_kernel(cwd=str(paths.ROOT), extra_arguments=["--HistoryManager.enabled=False"])
     kc = km.client()
     kc.start_channels()
@@ -414,6 +419,7 @@ def build_html(params: Params | None = None, only: list[str] | None = None, prog
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+        shutil.rmtree(sockets, ignore_errors=True)
     return written
 
 

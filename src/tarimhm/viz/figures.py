@@ -75,7 +75,9 @@ def footer(fig, prov: Provenance, extra: str = "") -> None:
     label = status if status == "real" else f"{status.upper()} DATA (not the paper's measurements)"
     text = f"Data: {label}" + (f" · {extra}" if extra else "") + f" · tarim-hm {prov.git_commit[:8]}"
     # below the axes (negative figure y): bbox_inches="tight" grows the canvas to include it
-    fig.text(0.01, -0.01, text, fontsize=6, color="#555555", ha="left", va="top")
+    # wrap=True: a long footer (many Monte Carlo runs, a long profile note) breaks at the figure's edge
+    # instead of widening the saved page beyond the journal's 180 mm
+    fig.text(0.01, -0.01, text, fontsize=6, color="#555555", ha="left", va="top", wrap=True)
 
 
 # Scientific Reports: double-column figures are at most 180 mm wide; no text below 5 pt.
