@@ -317,7 +317,7 @@ def index_header_md() -> str:
 def index_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     """(numbers by basis x class, elements with their page links)."""
     n = _numbers()
-    basis = pd.crosstab(n["basis"].replace("", "(none)"), n["class"], margins=True, margins_name="all")
+    basis = pd.crosstab(n["basis"].fillna("").replace("", "(none)"), n["class"], margins=True, margins_name="all")
     els = pd.read_csv(paths.audit_file("elements.csv"), comment="#", keep_default_na=False)
     pages = [f"{slug(e)}.html" for e in els.element]
     els = els.assign(page=[p if (html_dir() / p).exists() else "" for p in pages])
