@@ -179,7 +179,7 @@ def _maps(name: str, medium: str, product: str) -> Drawn:
     fig.tight_layout()
     return Drawn(
         fig,
-        [path],
+        [path, paths.map_file(medium, "aoa")] if product == "di" else [path],  # every file read, for review
         status,
         f"{name}: {medium} {product} maps from the COG overviews",
         f"{name.split('_')[0]} {medium} {product} · surface reflectance model applied per pixel",

@@ -39,12 +39,36 @@ __all__ = [
     "MIN_FONT_PT",
     "METAL_COLORS",
     "PATHWAY_COLORS",
+    "SITE_COLORS",
+    "REF_COLOR",
+    "REF_LINESTYLES",
+    "series_style",
 ]
 
 # Okabe-Ito colour-blind-safe palette
 METAL_COLORS = {"As": "#D55E00", "Cd": "#0072B2", "Pb": "#009E73", "Cu": "#E69F00", "Zn": "#CC79A7"}
 PATHWAY_COLORS = {"ingestion": "#0072B2", "dermal": "#E69F00", "inhalation": "#009E73"}
-SITE_CMAP = "tab10"
+# series of a chart (sites of a radar): the Okabe-Ito colours above, sky blue, black and grey (yellow is left
+# out: too light for thin lines on white). Beyond 8 series colours repeat; line style and marker tell them apart.
+SITE_COLORS = (*METAL_COLORS.values(), "#56B4E9", "#000000", "#999999")
+SERIES_LINESTYLES = ("-", (0, (4, 1.5)), (0, (1, 1)), (0, (4, 1, 1, 1)))
+SERIES_MARKERS = ("o", "s", "^", "D", "v")
+REF_COLOR = "#555555"  # reference circles and threshold lines (HI = 1, CR = 1e-4 ...)
+REF_LINESTYLES = ("--", (0, (1, 1.5)), (0, (5, 1.5, 1, 1.5)))
+
+
+def series_style(i: int) -> dict:
+    """Colour, line style and marker of the ``i``-th series of a chart.
+
+    Colours cycle through :data:`SITE_COLORS` (8); every block of 8 series has its own line style, and markers
+    cycle through 5 shapes, so two series of the same colour differ in line style and in marker.
+    """
+    n = len(SITE_COLORS)
+    return {
+        "color": SITE_COLORS[i % n],
+        "ls": SERIES_LINESTYLES[(i // n) % len(SERIES_LINESTYLES)],
+        "marker": SERIES_MARKERS[i % len(SERIES_MARKERS)],
+    }
 
 
 def use_style() -> None:
@@ -77,7 +101,9 @@ def footer(fig, prov: Provenance, extra: str = "") -> None:
     # below the axes (negative figure y): bbox_inches="tight" grows the canvas to include it
     # wrap=True: a long footer (many Monte Carlo runs, a long profile note) breaks at the figure's edge
     # instead of widening the saved page beyond the journal's 180 mm
-    fig.text(0.01, -0.01, text, fontsize=6, color="#555555", ha="left", va="top", wrap=True)
+    # monospace: the width of the line does not depend on the glyphs of the commit hash, so a rebuild at
+    # another commit has the same page size (tarimhm review compares pixels)
+    fig.text(0.01, -0.01, text, fontsize=6, color="#555555", ha="left", va="top", wrap=True, family="monospace")
 
 
 # Scientific Reports: double-column figures are at most 180 mm wide; no text below 5 pt.
@@ -147,23 +173,28 @@ def radar(ax, categories, series: dict, log: bool = False, colors=None, fill_alp
     """Radar chart on a polar axis: one polygon per entry of ``series`` (name -> values per category).
 
     ``log`` draws log10 of the values (risk values span orders of magnitude); ``ref`` draws a
-    reference circle (e.g. HI = 1, CR = 1e-4).
+    reference circle (e.g. HI = 1, CR = 1e-4); a sequence of values (and of ``ref_label``) draws one circle
+    each, told apart by their dash pattern (:data:`REF_LINESTYLES`). Series take :func:`series_style` (at most 8 colour-blind-safe
+    colours; line style and marker beyond); ``colors`` (name -> colour) overrides the colour of a series.
     """
     n = len(categories)
     ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
     ang_c = np.concatenate([ang, ang[:1]])
     tr = (lambda v: np.log10(np.asarray(v, dtype=float))) if log else (lambda v: np.asarray(v, dtype=float))
-    cmap = plt.get_cmap(SITE_CMAP)
     for i, (name, vals) in enumerate(series.items()):
         v = tr(vals)
-        c = (colors or {}).get(name, cmap(i % 10))
+        style = series_style(i)
+        c = (colors or {}).get(name, style["color"])
         vc = np.concatenate([v, v[:1]])
-        ax.plot(ang_c, vc, color=c, lw=0.9, label=name)
+        ax.plot(ang_c, vc, color=c, lw=0.9, ls=style["ls"], marker=style["marker"], ms=2.5, label=name)
         ax.fill(ang_c, vc, color=c, alpha=fill_alpha)
-    if ref is not None:
-        r = float(tr([ref])[0])
-        th = np.linspace(0, 2 * np.pi, 200)
-        ax.plot(th, np.full_like(th, r), ls="--", color="k", lw=0.7, label=ref_label)
+    refs = [] if ref is None else [ref] if np.isscalar(ref) else list(ref)
+    labels = ref_label if isinstance(ref_label, (list, tuple)) else [ref_label] * len(refs)
+    th = np.linspace(0, 2 * np.pi, 200)
+    for k, (value, lab) in enumerate(zip(refs, labels)):
+        r = float(tr([value])[0])
+        ls = REF_LINESTYLES[k % len(REF_LINESTYLES)]
+        ax.plot(th, np.full_like(th, r), ls=ls, color=REF_COLOR, lw=0.8, label=lab)
     ax.set_xticks(ang)
     ax.set_xticklabels(categories)
     if log:
