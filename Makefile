@@ -64,7 +64,7 @@ $(STAMP): requirements.txt pyproject.toml
 ## Reproduce every stage, table and figure, the audits and paper/REPORT.md (creates .venv if missing)
 .PHONY: all
 all: check-data reported sites checker-validation statistics calibration audit-risk ensemble risk-montecarlo risk-bayes risk-twod imagery \
-	rf rf-validation maps tables figures report
+	rf rf-validation maps tables figures report datapackage
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -486,6 +486,18 @@ paper/report/html/index.html: analysis/301_report_html.py $(SRC)/htmlreport.py $
 		$(FIG_PDFS) $(TAB_CSVS) | $(STAMP)
 	$(PY) $< --params $(PARAMS)
 
+DATAPACKAGE_IN := $(D)/reported/reported.csv $(SITE_TABLES) $(D)/sites/checker_validation.csv $(D)/stats/pca_soil.json \
+	$(D)/risk/calibration.csv $(RISK_OUT) paper/audit/risk.csv $(D)/ensemble/holds.csv $(D)/uncertainty/mc_summary.csv \
+	$(D)/uncertainty/bayes_posterior.csv $(D)/uncertainty/twod/summary.csv $(D)/imagery/training_table.csv \
+	$(D)/rf/metrics.csv $(D)/rf/validation.csv $(MAPS_OUT) $(TAB_CSVS) paper/REPORT.md
+
+## Data dictionary: datapackage.json, a frictionless Data Package of every CSV output (types, units, descriptions from paper/columns.yaml)
+.PHONY: datapackage
+datapackage: datapackage.json
+datapackage.json: analysis/302_datapackage.py $(SRC)/datadict.py $(GROUND) $(SRC)/archive_meta.py paper/columns.yaml \
+		$(DATAPACKAGE_IN) | $(STAMP)
+	$(PY) $< --params $(PARAMS)
+
 ## Citable deposit of every output: dist/tarim-hm-<version>-<commit8>/ (files for one Zenodo record, MANIFEST.sha256, CITATION.cff, .zenodo.json, ro-crate-metadata.json)
 .PHONY: archive
 archive: paper/REPORT.md paper/report/html/index.html | $(STAMP)
@@ -542,7 +554,7 @@ lock: $(STAMP)
 .PHONY: clean
 clean:
 	find $(D) figures -mindepth 1 ! -name README.md -delete
-	rm -rf paper/audit paper/tables paper/REPORT.md
+	rm -rf paper/audit paper/tables paper/REPORT.md paper/report/html datapackage.json datapackage.json.provenance.json
 
 ## Remove generated outputs and the virtual environment
 .PHONY: distclean

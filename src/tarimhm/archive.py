@@ -68,7 +68,16 @@ __all__ = [
     "PAPER_TITLE",
 ]
 
-SOURCES = ("paper/REPORT.md", "paper/audit", "paper/tables", "paper/report/html", "figures", "data_derived")
+SOURCES = (
+    "paper/REPORT.md",
+    "paper/audit",
+    "paper/tables",
+    "paper/report/html",
+    "figures",
+    "data_derived",
+    "datapackage.json",
+    "datapackage.json.provenance.json",
+)
 STORED = {".tif", ".tiff", ".png", ".pdf", ".npz", ".zip", ".gz"}  # already compressed: no second pass
 PARAMS_FILE = "analysis/params.yaml"
 HTML_DIR = "paper/report/html/"
