@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, V
 from . import paths
 from ._errors import ConfigError, format_pydantic
 
-__all__ = ["Params", "load", "load_yaml", "params_hash", "section_hash", "write_stamps", "SECTIONS"]
+__all__ = ["Params", "load", "load_model", "load_yaml", "params_hash", "section_hash", "write_stamps", "SECTIONS"]
 
 
 class _Strict(BaseModel):
@@ -261,14 +261,19 @@ def load_yaml(path: Path) -> dict:
     return data
 
 
-def load(path: Path | str | None = None) -> Params:
-    """Load and validate the parameter file (default ``analysis/params.yaml``)."""
-    path = Path(path) if path is not None else paths.PARAMS
+def load_model(path: Path | str, model: type[BaseModel]):
+    """A YAML file validated against a pydantic ``model``; its errors as one ConfigError naming file and key."""
+    path = Path(path)
     data = load_yaml(path)
     try:
-        return Params.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_pydantic(path, exc)) from None
+
+
+def load(path: Path | str | None = None) -> Params:
+    """Load and validate the parameter file (default ``analysis/params.yaml``)."""
+    return load_model(path if path is not None else paths.PARAMS, Params)
 
 
 def params_hash(model: BaseModel | dict) -> str:

@@ -38,13 +38,13 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import paths
-from ._errors import ConfigError, TarimHMError, format_pydantic
+from ._errors import TarimHMError
 from ._version import __version__
 from .archive_meta import KEYWORDS, LICENSE_DATA, LICENSE_NAME, LICENSE_URL, PAPER_DOI, PAPER_TITLE
-from .config import load_yaml, params_hash
+from .config import load_model, params_hash
 from .provenance import (
     atomic_write_text,
     combine_status,
@@ -112,12 +112,7 @@ class Dictionary(BaseModel):
 
 def load_dictionary(path: Path | str | None = None) -> Dictionary:
     """Read and validate the dictionary (safe YAML, duplicate keys refused by :func:`tarimhm.config.load_yaml`)."""
-    path = Path(path) if path is not None else DICTIONARY
-    data = load_yaml(path)
-    try:
-        return Dictionary.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_pydantic(path, exc)) from None
+    return load_model(path if path is not None else DICTIONARY, Dictionary)
 
 
 def _entry(e: Entry | str) -> Entry:
