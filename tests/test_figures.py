@@ -131,3 +131,159 @@ def test_twod_figures_name_their_make_target(derived, params, draw):
 
     with pytest.raises(MissingOutputError, match=r"twod/\S+: missing; run `make risk-twod` first"):
         getattr(figures, draw)(params)
+
+
+def _series_lines(ax, skip: tuple[str, ...] = ()) -> list:
+    """The Line2D of the chart's series: labelled, not a reference circle or threshold line."""
+    return [ln for ln in ax.get_lines() if not ln.get_label().startswith("_") and ln.get_label() not in skip]
+
+
+def _assert_colour_blind_safe(lines) -> None:
+    from matplotlib.colors import to_hex
+
+    colours = [to_hex(ln.get_color()) for ln in lines]
+    assert len(set(colours)) <= 8, colours
+    styles = [(c, ln.get_linestyle(), ln.get_marker()) for c, ln in zip(colours, lines)]
+    assert len(set(styles)) == len(styles), styles  # same colour -> another line style or marker
+
+
+def test_radar_beyond_eight_series_differs_by_line_style_and_marker():
+    import matplotlib.pyplot as plt
+
+    from tarimhm.viz.figures import SITE_COLORS, radar
+
+    fig = plt.figure()
+    ax = fig.add_subplot(projection="polar")
+    radar(ax, list("ABCDE"), {f"S{i}": [1, 2, 3, 4, 5] for i in range(20)}, ref=[1, 2], ref_label=["one", "two"])
+    lines = _series_lines(ax, skip=("one", "two"))
+    assert len(lines) == 20 and len(SITE_COLORS) == 8
+    _assert_colour_blind_safe(lines)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("draw", ["fig9", "fig10"])
+def test_ten_site_radars_use_at_most_eight_colours(outputs, params, draw):
+    from tarimhm.risk import figures
+
+    d = getattr(figures, draw)(params)
+    polar = [ax for ax in d.fig.axes if ax.name == "polar"]
+    sites = [ln for ln in _series_lines(polar[0]) if ln.get_label().startswith("S")]
+    assert len(sites) == 10  # the ten soil sites
+    for ax in polar:
+        lines = [ln for ln in _series_lines(ax) if "=" not in ln.get_label()]
+        _assert_colour_blind_safe(lines)
+    import matplotlib.pyplot as plt
+
+    plt.close(d.fig)
+
+
+def _hlines(ax) -> set[float]:
+    """y of the horizontal lines spanning the axes (``axhline``: x 0..1 in axes coordinates, one y)."""
+    out = set()
+    for ln in ax.get_lines():
+        x, y = list(ln.get_xdata()), list(ln.get_ydata())
+        if x == [0, 1] and len(y) == 2 and y[0] == y[1]:
+            out.add(float(y[0]))
+    return out
+
+
+@pytest.mark.parametrize(
+    "draw,panels,lines",
+    [
+        ("fig11", 2, {1.0: "HI = 1"}),
+        ("fig13", 2, {1e-6: "TCR = 1e-6", 1e-4: "TCR = 1e-4"}),
+        ("fig15", 2, {1e-6: "TCR = 1e-6", 1e-4: "TCR = 1e-4"}),
+    ],
+)
+def test_risk_bars_draw_the_thresholds_of_the_text(outputs, params, draw, panels, lines):
+    import matplotlib.pyplot as plt
+
+    from tarimhm.risk import figures
+
+    d = getattr(figures, draw)(params)
+    for ax in d.fig.axes[:panels]:  # children, adults (not the exposure-route shares)
+        assert set(lines) <= _hlines(ax), (draw, _hlines(ax))
+        labels = {t.get_text() for t in ax.texts}
+        assert set(lines.values()) <= labels
+        dashed = [ln for ln in ax.get_lines() if float(ln.get_ydata()[0]) in lines and len(ln.get_xdata()) == 2]
+        assert all(ln.get_linestyle() == "--" for ln in dashed)
+    if draw != "fig11":
+        assert all(ax.get_yscale() == "log" for ax in d.fig.axes[:panels])  # 1e-6 and 1e-4 apart
+    plt.close(d.fig)
+
+
+@pytest.mark.parametrize(
+    "draw,circles",
+    [
+        ("fig9", {"Igeo = 0": 0.0, "Igeo = 1": 1.0, "Igeo = 2": 2.0, "HPI = 100": 2.0}),
+        ("fig10", {"HI = 1": 0.0}),
+        ("fig12", {"CR = 1e-6": -6.0, "CR = 1e-4": -4.0}),
+        ("fig14", {"CR = 1e-6": -6.0, "CR = 1e-4": -4.0}),
+    ],
+)
+def test_risk_radars_draw_the_thresholds_of_the_text(outputs, params, draw, circles):
+    """Reference circles (radius in the radar's units: log10 for HI, CR and HPI) at every threshold the text uses."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from tarimhm.risk import figures
+
+    d = getattr(figures, draw)(params)
+    drawn = {
+        ln.get_label(): float(ln.get_ydata()[0])
+        for ax in d.fig.axes
+        for ln in ax.get_lines()
+        if ln.get_label() in circles and np.ptp(ln.get_ydata()) == 0
+    }
+    assert drawn == pytest.approx(circles)
+    plt.close(d.fig)
+
+
+def _fake_bayes(out) -> None:
+    """Stage-041 outputs figU3 reads (bayes_endpoints.csv, bayes_posterior.nc), made up: no PyMC run."""
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    from tarimhm.config import params_hash
+    from tarimhm.provenance import make_provenance, write_sidecar, write_table
+
+    out.mkdir(parents=True, exist_ok=True)
+    prov = make_provenance(paths.ROOT / "analysis" / "041_risk_bayes.py", params_hash({}), [paths.REPORTED], "real")
+    ep = pd.DataFrame(
+        [
+            {"quantity": q, "group": g, "metal": m, "stat": s, "reported": 1e-5, "posterior_median": 1.02e-5}
+            for q in ("hi", "cr")
+            for g in ("child", "adult")
+            for m in ("As", "Cd")
+            for s in ("min", "max")
+        ]
+    ).assign(posterior_p3=0.9e-5, posterior_p97=1.2e-5, posterior_rel_error_pct=2.0)
+    write_table(ep, out / "bayes_endpoints.csv", prov, float_format="%.6g")
+    rng = np.random.default_rng(0)
+    data = {}
+    for n, v in {"child.BW": 16, "child.IngR": 200, "adult.BW": 70, "adult.ED": 26, "adult.IngR": 100}.items():
+        data[n] = (("chain", "draw"), rng.normal(v, 0.1 * v, (2, 50)))
+        data[f"prior_{n}"] = (("prior_draw",), rng.normal(v, 0.2 * v, 100))
+    data["s_model"] = (("chain", "draw"), rng.uniform(0.01, 0.1, (2, 50)))
+    data["prior_s_model"] = (("prior_draw",), rng.uniform(0.01, 0.1, 100))
+    xr.Dataset(data).to_netcdf(out / "bayes_posterior.nc", engine="scipy", format="NETCDF3_64BIT")
+    write_sidecar(out / "bayes_posterior.nc", prov)
+
+
+def test_figU3_has_units_on_every_axis(derived, params):
+    import matplotlib.pyplot as plt
+
+    from tarimhm.uncertainty.figures import figU3
+
+    _fake_bayes(paths.uncertainty_dir())
+    d = figU3(params)
+    *hists, endpoints = d.fig.axes
+    want = {"BW": "kg", "IngR": "mg/day", "ED": "years"}
+    assert len(hists) == 5
+    for ax in hists:
+        factor = ax.get_title().split()[-1]
+        assert ax.get_xlabel() == f"{factor} ({want[factor]})"
+        assert ax.get_ylabel().startswith("density (1/") and ax.get_ylabel().endswith(")")
+    assert endpoints.get_ylabel() == "posterior vs printed (%)" and "dimensionless" in endpoints.get_xlabel()
+    plt.close(d.fig)

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .. import paths
 from ..config import Params
 from ..domain import METALS, SOIL_CARCINOGENS, WATER_CARCINOGENS
 from ..provenance import read_sidecar
-from ..viz.figures import METAL_COLORS, PATHWAY_COLORS, Drawn, radar, stacked_bars
+from ..viz.figures import METAL_COLORS, PATHWAY_COLORS, REF_COLOR, REF_LINESTYLES, Drawn, radar, stacked_bars
 
 __all__ = ["RiskOutputs", "load_risk_outputs", "fig9", "fig10", "fig11", "fig12", "fig13", "fig14", "fig15"]
 
@@ -51,6 +53,57 @@ def load_risk_outputs(profile: str) -> RiskOutputs:
     )
 
 
+# thresholds the paper's text uses (Abstract; Sect. 2.3.2 ¶HI/TCR; Sect. 3.4.1-3.4.3): (value, label)
+IGEO_LINES = [(0.0, "Igeo = 0"), (1.0, "Igeo = 1"), (2.0, "Igeo = 2")]  # unpolluted / < 1 light / > 2 (As, abstract)
+HPI_LINES = [(100.0, "HPI = 100")]
+HI_LINES = [(1.0, "HI = 1")]
+CR_LINES = [(1e-6, "TCR = 1e-6"), (1e-4, "TCR = 1e-4")]  # acceptable below 1e-6, tolerable up to 1e-4
+CR_METAL_LINES = [(v, lab.replace("TCR", "CR")) for v, lab in CR_LINES]  # the radars draw the CR of each metal
+
+
+def _thresholds(ax, lines) -> None:
+    """Labelled dashed horizontal lines at the thresholds ``lines`` ((value, label), ...); labels right of the axes."""
+    for k, (y, lab) in enumerate(lines):
+        ax.axhline(y, color=REF_COLOR, lw=0.8, ls=REF_LINESTYLES[k % len(REF_LINESTYLES)], zorder=3, label="_" + lab)
+        ax.text(1.01, y, lab, transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=6, color=REF_COLOR)
+
+
+def _log_bars(ax, df: pd.DataFrame, colors: dict, ylabel: str) -> None:
+    """Bars per row of ``df`` (sites), one per column (metal), side by side on a log axis, and their sum.
+
+    Carcinogenic risks span orders of magnitude (1e-9 ... 1e-3), and the thresholds the text uses (1e-6,
+    1e-4) only read on a log axis; stacked segments would misstate the contributions there, so the metals
+    stand side by side and a black tick marks the total (TCR).
+    """
+    x = np.arange(len(df))
+    vals = df.to_numpy(dtype=float)
+    pos = vals[vals > 0]
+    floor = 10.0 ** np.floor(np.log10(min(pos.min(), CR_LINES[0][0]))) if pos.size else CR_LINES[0][0] / 10
+    w = 0.8 / max(len(df.columns), 1)
+    for j, col in enumerate(df.columns):
+        v = vals[:, j]
+        ax.bar(
+            x - 0.4 + (j + 0.5) * w,
+            np.where(v > floor, v - floor, 0),
+            bottom=floor,
+            width=w,
+            color=colors.get(col, "#999999"),
+            label=col,
+            linewidth=0,
+        )
+    total = vals.sum(axis=1)
+    ax.plot(x, total, ls="none", marker="_", ms=9, mew=1.2, color="k", label="TCR (sum)")
+    ax.set_yscale("log")
+    # "1e-4" as the radars and threshold labels write it (a mathtext 10^-4 sets its exponent below 5 pt)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"1e{np.log10(v):.0f}" if v > 0 else ""))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    top = max(total.max() if len(total) else 0.0, CR_LINES[-1][0])
+    ax.set_ylim(floor, top * 10**1.5)  # headroom for the legend above the bars
+    ax.set_xticks(x)
+    ax.set_xticklabels(df.index, rotation=0)
+    ax.set_ylabel(ylabel)
+
+
 def _sites(df, medium):
     return df[df.medium == medium] if "medium" in df.columns else df
 
@@ -59,7 +112,13 @@ def _fig9(o: RiskOutputs):
     fig = plt.figure(figsize=(7.0, 3.6))
     ax = fig.add_subplot(1, 2, 1, projection="polar")
     ig = o.igeo.set_index("site_id")
-    radar(ax, list(METALS), {s: ig.loc[s, list(METALS)].to_numpy() for s in ig.index}, ref=0.0, ref_label="Igeo = 0")
+    radar(
+        ax,
+        list(METALS),
+        {s: ig.loc[s, list(METALS)].to_numpy() for s in ig.index},
+        ref=[v for v, _ in IGEO_LINES],
+        ref_label=[lab for _, lab in IGEO_LINES],
+    )
     ax.set_title("(a) Igeo, soil sites", pad=14)
     ax.legend(loc="upper left", bbox_to_anchor=(1.05, 1.05), frameon=False, ncol=1)
     ax2 = fig.add_subplot(1, 2, 2, projection="polar")
@@ -70,8 +129,8 @@ def _fig9(o: RiskOutputs):
         {"class III": hp["HPI_III"].to_numpy(), "class V": hp["HPI_V"].to_numpy()},
         log=True,
         colors={"class III": "#D55E00", "class V": "#0072B2"},
-        ref=100,
-        ref_label="HPI = 100",
+        ref=[v for v, _ in HPI_LINES],
+        ref_label=[lab for _, lab in HPI_LINES],
     )
     ax2.set_title("(b) HPI, river sites (log10)", pad=14)
     ax2.legend(loc="upper left", bbox_to_anchor=(1.05, 1.05), frameon=False)
@@ -79,12 +138,13 @@ def _fig9(o: RiskOutputs):
     return fig
 
 
-def _radar_pair(o: RiskOutputs, medium, col_prefix, metals, title, ref, ref_label, axes_are="metals"):
+def _radar_pair(o: RiskOutputs, medium, col_prefix, metals, title, lines, axes_are="metals"):
     fig = plt.figure(figsize=(7.0, 3.6))
     s = _sites(o.summary, medium)
     for k, g in enumerate(("child", "adult")):
         ax = fig.add_subplot(1, 2, k + 1, projection="polar")
         sub = s[s.group == g].set_index("site_id")
+        ref, ref_label = [v for v, _ in lines], [lab for _, lab in lines]
         if axes_are == "metals":
             series = {
                 site: sub.loc[site, [f"{col_prefix}_{m}" for m in metals]].clip(lower=1e-12).to_numpy()
@@ -102,18 +162,18 @@ def _radar_pair(o: RiskOutputs, medium, col_prefix, metals, title, ref, ref_labe
 
 
 def _fig10(o):
-    return _radar_pair(o, "soil", "HI", list(METALS), "soil HI", 1.0, "HI = 1")
+    return _radar_pair(o, "soil", "HI", list(METALS), "soil HI", HI_LINES)
 
 
 def _fig12(o):
-    return _radar_pair(o, "soil", "CR", list(SOIL_CARCINOGENS), "soil CR", 1e-4, "CR = 1e-4", axes_are="sites")
+    return _radar_pair(o, "soil", "CR", list(SOIL_CARCINOGENS), "soil CR", CR_METAL_LINES, axes_are="sites")
 
 
 def _fig14(o):
-    return _radar_pair(o, "water", "CR", list(WATER_CARCINOGENS), "river CR", 1e-4, "CR = 1e-4", axes_are="sites")
+    return _radar_pair(o, "water", "CR", list(WATER_CARCINOGENS), "river CR", CR_METAL_LINES, axes_are="sites")
 
 
-def _bars_with_pathways(o: RiskOutputs, medium, col_prefix, metals, ylabel, value):
+def _bars_with_pathways(o: RiskOutputs, medium, col_prefix, metals, ylabel, value, lines):
     s = _sites(o.summary, medium)
     long = o.long[o.long.medium == medium]
     n = 3 if medium == "soil" else 2
@@ -121,10 +181,17 @@ def _bars_with_pathways(o: RiskOutputs, medium, col_prefix, metals, ylabel, valu
     for k, g in enumerate(("child", "adult")):
         sub = s[s.group == g].set_index("site_id")[[f"{col_prefix}_{m}" for m in metals]]
         sub.columns = metals
-        stacked_bars(axes[k], sub, METAL_COLORS, ylabel=ylabel)
+        if col_prefix == "CR":
+            _log_bars(axes[k], sub, METAL_COLORS, ylabel=f"{ylabel}, log scale")
+        else:
+            stacked_bars(axes[k], sub, METAL_COLORS, ylabel=ylabel)
+        _thresholds(axes[k], lines)
         axes[k].set_title(f"({'abc'[k]}) {'Children' if g == 'child' else 'Adults'}")
         axes[k].tick_params(axis="x", rotation=90)
-    axes[0].legend(frameon=False, fontsize=6)
+    if col_prefix == "CR":
+        axes[0].legend(frameon=False, fontsize=6, loc="upper left", ncol=len(metals) + 1, columnspacing=1.0)
+    else:
+        axes[0].legend(frameon=False, fontsize=6)
     if n == 3:
         pw = long.groupby(["group", "pathway"])[value].sum().unstack("pathway")
         pw = pw.loc[["child", "adult"], [p for p in ("ingestion", "dermal", "inhalation") if p in pw.columns]]
@@ -137,15 +204,15 @@ def _bars_with_pathways(o: RiskOutputs, medium, col_prefix, metals, ylabel, valu
 
 
 def _fig11(o):
-    return _bars_with_pathways(o, "soil", "HI", list(METALS), "HI (sum of HQ)", "HQ")
+    return _bars_with_pathways(o, "soil", "HI", list(METALS), "HI (sum of HQ)", "HQ", HI_LINES)
 
 
 def _fig13(o):
-    return _bars_with_pathways(o, "soil", "CR", list(SOIL_CARCINOGENS), "CR", "CR")
+    return _bars_with_pathways(o, "soil", "CR", list(SOIL_CARCINOGENS), "CR", "CR", CR_LINES)
 
 
 def _fig15(o):
-    return _bars_with_pathways(o, "water", "CR", list(WATER_CARCINOGENS), "CR (ingestion)", "CR")
+    return _bars_with_pathways(o, "water", "CR", list(WATER_CARCINOGENS), "CR (ingestion)", "CR", CR_LINES)
 
 
 CAPTIONS = {

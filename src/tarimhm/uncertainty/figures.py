@@ -21,6 +21,7 @@ from .. import paths
 from .._errors import MissingOutputError
 from ..config import Params
 from ..provenance import combine_status, read_sidecar, read_table
+from ..risk.profiles import GROUP_UNITS
 from ..viz.figures import METAL_COLORS, Drawn
 
 __all__ = ["figU1", "figU2", "figU3", "figU4", "figU5", "figU6"]
@@ -118,6 +119,25 @@ def figU2(params: Params) -> Drawn:
     return _drawn(fig, [f], "inputs driving the HI and TCR spread (Spearman)", _mc_runs(params))
 
 
+# units of the exposure factors (tarimhm.risk.profiles.GROUP_UNITS) spelled out for an axis label
+_UNIT_WORDS = {
+    "y": "years",
+    "d/y": "days/year",
+    "mg/d": "mg/day",
+    "m3/d": "m³/day",
+    "cm2": "cm²",
+    "mg/cm2": "mg/cm²",
+    "L/d": "L/day",
+}
+
+
+def _factor_unit(name: str) -> str:
+    """Unit of an exposure factor (``child.BW`` -> ``kg``, ``adult.IngR`` -> ``mg/day``); ``1`` if unitless."""
+    factor = name.split(".")[-1]
+    unit = GROUP_UNITS.get(factor, "1")
+    return _UNIT_WORDS.get(unit, unit)
+
+
 def figU3(params: Params) -> Drawn:
     """Fig. U3: exposure factors consistent with the paper's soil HI/CR (PyMC posterior vs prior)."""
     import xarray as xr
@@ -136,7 +156,14 @@ def figU3(params: Params) -> Drawn:
         bins = np.linspace(lo, hi, 40)
         ax.hist(prior[n], bins=bins, density=True, color="#bbbbbb", label="prior")
         ax.hist(post[n], bins=bins, density=True, color="#0072B2", alpha=0.75, label="posterior")
-        ax.set_title(n, fontsize=7)
+        unit = _factor_unit(n)
+        group, _, factor = n.rpartition(".")
+        ax.set_title(f"{group} {factor}".strip(), fontsize=7)
+        ax.set_xlabel(f"{factor} ({unit})", fontsize=6)
+        per = {"years": "year"}.get(unit, unit)
+        per = f"({per})" if "/" in per else per
+        ax.set_ylabel(f"density (1/{per})" if unit != "1" else "density", fontsize=6)
+        ax.tick_params(axis="x", labelsize=6)
         ax.set_yticks([])
     fig.axes[0].legend(frameon=False, fontsize=5.5, loc="upper right")
     ax = fig.add_subplot(gs[1, :])
@@ -147,6 +174,7 @@ def figU3(params: Params) -> Drawn:
     ax.errorbar(x, med, yerr=[med - err[0], err[1] - med], fmt="o", ms=2.5, lw=0.6, color="#D55E00")
     ax.axhline(0, color="#555555", lw=0.5)
     ax.set_xticks(x, lab, rotation=90, fontsize=5.5)
+    ax.set_xlabel("printed endpoint (index, group, metal, statistic; HI and CR dimensionless)", fontsize=6)
     ax.set_ylabel("posterior vs printed (%)")
     ax.set_title("The paper's 28 soil HI / CR endpoints under the posterior (median, 94 % interval)", fontsize=7)
     fig.tight_layout()

@@ -54,7 +54,7 @@ SITE_COLORS = (*METAL_COLORS.values(), "#56B4E9", "#000000", "#999999")
 SERIES_LINESTYLES = ("-", (0, (4, 1.5)), (0, (1, 1)), (0, (4, 1, 1, 1)))
 SERIES_MARKERS = ("o", "s", "^", "D", "v")
 REF_COLOR = "#555555"  # reference circles and threshold lines (HI = 1, CR = 1e-4 ...)
-REF_LINESTYLES = ("--", (0, (1, 1.5)), (0, (5, 1.5, 1, 1.5)))
+REF_LINESTYLES = ("--", (0, (7, 2)), (0, (2, 1.5)))  # dashes, long dashes, short dashes
 
 
 def series_style(i: int) -> dict:
@@ -173,9 +173,10 @@ def radar(ax, categories, series: dict, log: bool = False, colors=None, fill_alp
     """Radar chart on a polar axis: one polygon per entry of ``series`` (name -> values per category).
 
     ``log`` draws log10 of the values (risk values span orders of magnitude); ``ref`` draws a
-    reference circle (e.g. HI = 1, CR = 1e-4); a sequence of values (and of ``ref_label``) draws one circle
-    each, told apart by their dash pattern (:data:`REF_LINESTYLES`). Series take :func:`series_style` (at most 8 colour-blind-safe
-    colours; line style and marker beyond); ``colors`` (name -> colour) overrides the colour of a series.
+    reference circle (e.g. HI = 1, CR = 1e-4); a sequence of values (and of ``ref_label``) draws one
+    circle each, told apart by their dash pattern (:data:`REF_LINESTYLES`). Series take
+    :func:`series_style` (at most 8 colour-blind-safe colours; line style and marker beyond);
+    ``colors`` (name -> colour) overrides the colour of a series.
     """
     n = len(categories)
     ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
@@ -200,7 +201,11 @@ def radar(ax, categories, series: dict, log: bool = False, colors=None, fill_alp
     if log:
         ticks = ax.get_yticks()
         ax.set_yticks(ticks)
-        ax.set_yticklabels([f"1e{t:.0f}" if float(t).is_integer() else "" for t in ticks], fontsize=6)
+        whole = [t for t in ticks if float(t).is_integer()]
+        step = max(1, -(-len(whole) // 5))  # at most about 5 labels: the radial labels sit close together
+        ax.set_yticklabels(
+            [f"1e{t:.0f}" if float(t).is_integer() and int(t) % step == 0 else "" for t in ticks], fontsize=6
+        )
     ax.tick_params(axis="y", labelsize=6)
     return ax
 
