@@ -151,14 +151,9 @@ def citation_cff(
     if not software:
         abstract += " " + LICENCE_NOTE
     # the work itself, as a CFF reference: root fields and preferred-citation are built from this one dict
+    optional = {k: v for k, v in (("commit", commit), ("date-released", date), ("doi", doi)) if v}
     work: dict = {"type": "software" if software else "data", "title": title, "authors": authors, "version": version}
-    if commit:
-        work["commit"] = commit
-    if date:
-        work["date-released"] = date
-    if doi:
-        work["doi"] = doi
-    work["license"] = lic
+    work |= optional | {"license": lic}
     cff: dict = {
         "cff-version": "1.2.0",
         "message": (
@@ -172,12 +167,8 @@ def citation_cff(
         "title": title,
         "version": version,
     }
-    if commit:
-        cff["commit"] = commit
-    if date:
-        cff["date-released"] = date
+    cff |= optional
     if doi:
-        cff["doi"] = doi
         cff["identifiers"] = [{"type": "doi", "value": doi, "description": f"The versioned DOI of {version}."}]
     cff |= {"authors": authors, "license": lic, "abstract": abstract, "keywords": KEYWORDS}
     cff["preferred-citation"] = work
