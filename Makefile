@@ -26,7 +26,7 @@ GROUND := $(addprefix $(SRC)/,__init__.py _errors.py paths.py domain.py config.p
 	sitetable.py audit.py geo.py)
 compute = $(filter-out %/figures.py %/tables.py,$(wildcard $(SRC)/$(1)/*.py))
 FIG_SRC := $(GROUND) $(wildcard $(SRC)/viz/*.py) $(SRC)/entry.py
-TAB_SRC := $(FIG_SRC) paper/reported.yaml
+TAB_SRC := $(FIG_SRC) paper/reported.yaml paper/elements.yaml
 
 # Per-section parameter stamps: data_derived/.params/<section>.json is rewritten only when that section of
 # $(PARAMS) changes, so a rule that depends on $(S)/rf.json re-runs when `rf` changes and not when

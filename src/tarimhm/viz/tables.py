@@ -53,7 +53,8 @@ def render_table(
     """Build one table from saved outputs and write its CSV and LaTeX (label ``tab:<name>``) with provenance."""
     t = table(params, rep)
     # a table reads saved outputs and printed numbers only: no parameter section
-    prov = make_provenance(script, params_hash({}), t.inputs, t.data_status, note=t.note)
+    # the LaTeX caption is read from paper/elements.yaml, so it is an input of the table too
+    prov = make_provenance(script, params_hash({}), [*t.inputs, paths.ELEMENTS], t.data_status, note=t.note)
     csv = write_table(t.frame, paths.table_file(name, ".csv"), prov, float_format=t.float_format)
     tex = atomic_write_text(paths.table_file(name, ".tex"), t.latex(prov, label=f"tab:{name}"))
     return [csv, tex]
