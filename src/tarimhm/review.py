@@ -41,7 +41,7 @@ import numpy as np
 from . import paths
 from ._errors import ArchiveError
 from .archive import MANIFEST, verify_archive
-from .provenance import atomic_write_text, git_info
+from .provenance import atomic_write_text, git_info, sha256_file
 
 __all__ = ["Deposit", "open_deposit", "review", "compare_png", "FOOTER_FRACTION"]
 
@@ -101,14 +101,6 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sha_file(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _target(dep: Deposit, name: str) -> tuple[list[str], Path]:
     """(archived files of the exhibit, its script) for ``fig6``, ``figU4``, ``tab5`` ..."""
     if not re.fullmatch(r"(fig|tab)[A-Za-z0-9]+", name):
@@ -166,12 +158,12 @@ def review(name: str, archive: Path | str, out: Path | str | None = None) -> dic
         work = Path(tmp)
         for rel, recorded in sorted(side.get("inputs", {}).items()):
             if dep.has(rel):
-                got = _sha_file(dep.place(rel, work / rel))
+                got = sha256_file(dep.place(rel, work / rel))
                 where = "deposit"
                 if dep.has(rel + ".provenance.json"):  # readers take an input's data status from its sidecar
                     dep.place(rel + ".provenance.json", work / (rel + ".provenance.json"))
             elif (paths.ROOT / rel).is_file():
-                got, where = _sha_file(paths.ROOT / rel), "checkout"
+                got, where = sha256_file(paths.ROOT / rel), "checkout"
             else:
                 got, where = "", "missing"
             ok = got == recorded
@@ -234,7 +226,7 @@ def review(name: str, archive: Path | str, out: Path | str | None = None) -> dic
         "exhibit": name,
         "script": str(script.relative_to(paths.ROOT)),
         "deposit": dep.folder.name,
-        "deposit_manifest_sha256": _sha_file(dep.folder / MANIFEST),
+        "deposit_manifest_sha256": sha256_file(dep.folder / MANIFEST),
         "deposit_entries_verified": n_verified,
         "archived_run": {
             "git_commit": side.get("git_commit", ""),
