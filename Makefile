@@ -65,6 +65,7 @@ $(STAMP): requirements.txt pyproject.toml
 .PHONY: all
 all: check-data reported sites checker-validation statistics calibration audit-risk ensemble risk-montecarlo risk-bayes risk-twod imagery \
 	rf rf-validation maps tables figures report datapackage
+	@$(PY) -m tarimhm timings --out timings.json
 
 ## Verify data_raw against its SHA256SUMS
 .PHONY: check-data
@@ -554,7 +555,7 @@ lock: $(STAMP)
 .PHONY: clean
 clean:
 	find $(D) figures -mindepth 1 ! -name README.md -delete
-	rm -rf paper/audit paper/tables paper/REPORT.md paper/report/html datapackage.json datapackage.json.provenance.json
+	rm -rf paper/audit paper/tables paper/REPORT.md paper/report/html datapackage.json datapackage.json.provenance.json timings.json
 
 ## Remove generated outputs and the virtual environment
 .PHONY: distclean

@@ -330,11 +330,12 @@ def test_a_stage_bar_draws_only_on_a_terminal(monkeypatch, stream, drawn):
     assert err.getvalue() == ""  # progress=False: never
 
 
-def test_figure_and_table_scripts_log_their_duration(monkeypatch, capsys):
+def test_figure_and_table_scripts_log_their_duration(monkeypatch, capsys, tmp_path):
     import tarimhm.viz.figures as vf
     import tarimhm.viz.tables as vt
     from tarimhm.entry import figure_main, table_main
 
+    monkeypatch.setattr(paths, "DATA_DERIVED", tmp_path)
     monkeypatch.setattr(vf, "render_figure", lambda *a, **k: [Path("figures/x.png")])
     monkeypatch.setattr(vt, "render_table", lambda *a, **k: [Path("paper/tables/x.md")])
     argv = ["--params", str(paths.PARAMS)]
@@ -344,6 +345,28 @@ def test_figure_and_table_scripts_log_their_duration(monkeypatch, capsys):
     assert re.fullmatch(r"110_fig10_hi_radar\.py: done in \d+\.\d s\n", cap.err)
     table_main(None, str(paths.ANALYSIS / "204_tab4_accuracy.py"), "Table 4.", argv)
     assert re.fullmatch(r"204_tab4_accuracy\.py: done in \d+\.\d s\n", capsys.readouterr().err)
+    # each run leaves its duration record, which `tarimhm timings` collects with the totals
+    rec = json.loads((tmp_path / "_timings" / "110_fig10_hi_radar.json").read_text())
+    assert rec["script"] == "analysis/110_fig10_hi_radar.py" and rec["wall_s"] >= 0 and rec["cpu_s"] >= 0
+    assert rec["peak_rss_mb"] > 10 and rec["started_utc"] <= rec["finished_utc"]
+    out = tmp_path / "timings.json"
+    assert main(["timings", "--out", str(out)]) == 0
+    t = json.loads(out.read_text())
+    assert [r["script"] for r in t["scripts"]] == ["analysis/110_fig10_hi_radar.py", "analysis/204_tab4_accuracy.py"]
+    assert t["total_cpu_s"] == round(sum(r["cpu_s"] for r in t["scripts"]), 1)
+    assert "204_tab4_accuracy.py" in capsys.readouterr().out
+
+
+def test_timing_records_only_for_analysis_scripts(monkeypatch, tmp_path):
+    from tarimhm.entry import record_timing
+
+    monkeypatch.setattr(paths, "DATA_DERIVED", tmp_path)
+    assert record_timing("tarimhm risk", 1.0, 1.0, "2026-01-01T00:00:00+00:00") is None
+    assert record_timing("pytest", 1.0, 1.0, "2026-01-01T00:00:00+00:00") is None
+    assert not (tmp_path / "_timings").exists()
+    p = record_timing("061_rf_validation.py", 12.345, 20.0, "2026-01-01T00:00:00+00:00")
+    assert p == tmp_path / "_timings" / "061_rf_validation.json"
+    assert json.loads(p.read_text())["wall_s"] == 12.35
 
 
 def _shown(category, module):

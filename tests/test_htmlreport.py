@@ -69,3 +69,31 @@ def test_the_report_pages_execute_show_the_figure_and_every_number_and_open_offl
     index = (html_dir() / "index.html").read_text(encoding="utf-8")
     assert "href='fig-10.html'" in index or 'href="fig-10.html"' in index
     del numbers
+
+
+def test_provenance_card_shows_the_runtime_of_the_run_that_wrote_the_file(monkeypatch, tmp_path):
+    import json
+
+    from tarimhm import htmlreport as H
+
+    monkeypatch.setattr(H.paths, "DATA_DERIVED", tmp_path)
+    rec = tmp_path / "_timings" / "061_rf_validation.json"
+    rec.parent.mkdir()
+    rec.write_text(
+        json.dumps(
+            {
+                "script": "analysis/061_rf_validation.py",
+                "wall_s": 93.24,
+                "cpu_s": 180.1,
+                "peak_rss_mb": 1228.8,
+                "started_utc": "2026-12-01T10:00:00+00:00",
+                "finished_utc": "2026-12-01T10:01:34+00:00",
+            }
+        )
+    )
+    inside = H.runtime_of("analysis/061_rf_validation.py", "2026-12-01T10:01:00+00:00")
+    assert inside == "93.2 s wall, 180.1 CPU-s, 1.20 GB peak"
+    # a file made by another run of the script (before this record's run began) gets no runtime
+    assert H.runtime_of("analysis/061_rf_validation.py", "2026-12-01T09:00:00+00:00") == ""
+    assert H.runtime_of("analysis/060_rf_inversion.py", "2026-12-01T10:01:00+00:00") == ""
+    assert "1.20 GB peak" in H.card_html([H.Card("f.csv", "0" * 64, "c", "p", "surrogate", "t", "s", {}, inside)])

@@ -60,7 +60,11 @@ def test_sidecar_and_deterministic_table(tmp_path):
     pv.write_table(df, out, prov)
     first = out.read_bytes()
     pv.write_table(df, out, prov)
-    assert out.read_bytes() == first == b"a,b\n1.0,x\n2.5,y\n"
+    # every table says what its numbers rest on: the stamp's status is added where the rows do not say it
+    assert out.read_bytes() == first == b"a,b,data_status\n1.0,x,reconstructed\n2.5,y,reconstructed\n"
+    rows = pd.DataFrame({"a": [1], "data_status": ["real"]})
+    pv.write_table(rows, tmp_path / "r.csv", prov)
+    assert (tmp_path / "r.csv").read_bytes() == b"a,data_status\n1,real\n"
     side = json.loads(pv.sidecar_path(out).read_text())
     assert side["data_status"] == "reconstructed" and side["sha256"] == pv.sha256_file(out)
     assert side["params_hash"] == "h" * 64 and side["file"] == "t.csv"

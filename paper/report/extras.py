@@ -28,3 +28,12 @@ for name, what, png in R.extras():
     display(Markdown(f"### {what}\n\n`{name}`" + ("" if png or not name.endswith(".png") else " (not built yet)")))
     if png is not None:
         display(HTML(R.figure_html(png, what)))
+
+# %%
+display(
+    Markdown(
+        "## Runtime of each script\n\nThe last successful run of every script whose outputs this report shows "
+        "(CPU includes the worker processes; `make all` writes the same records with totals to `timings.json`).\n\n"
+        + R.timings_md()
+    )
+)

@@ -27,6 +27,10 @@ class ArchiveError(TarimHMError, ValueError):
     """An archive cannot be built (dirty tree, edited outputs) or does not verify."""
 
 
+class DerivedTableError(TarimHMError, ValueError):
+    """A saved table that a stage reads back does not fit its schema (edited, truncated, another version)."""
+
+
 class MissingOutputError(TarimHMError, FileNotFoundError):
     """A saved output that a stage, figure or table reads has not been made yet (the message names the make target)."""
 

@@ -167,6 +167,27 @@ def _review(args) -> int:
     return 0 if not cert["problems"] else 1
 
 
+def _timings(args) -> int:
+    from . import paths
+    from .provenance import atomic_write_text, collect_timings
+
+    t = collect_timings()
+    if not t["scripts"]:
+        print("no duration records yet (data_derived/_timings is empty); run a stage or `make all`")
+        return 0
+    for r in t["scripts"]:
+        print(f"{r['script']:<44} {r['wall_s']:>8.1f} s {r['cpu_s']:>8.1f} CPU-s {r['peak_rss_mb']:>8.0f} MB")
+    print(
+        f"{'total (one after another)':<44} {t['total_wall_s']:>8.1f} s {t['total_cpu_s']:>8.1f} CPU-s "
+        f"{t['peak_rss_mb']:>8.0f} MB peak"
+    )
+    if args.out:
+        out = Path(args.out) if args.out != "-" else paths.timings_summary()
+        atomic_write_text(out, json.dumps(t, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="tarimhm", description="tarim-hm reproducibility package")
     ap.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
@@ -235,6 +256,11 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--archive", required=True, metavar="DIR", help="the deposit folder written by make archive")
     w.add_argument("--out", default=None, metavar="DIR", help="folder for the certificate (default dist/review)")
     w.set_defaults(func=_review)
+    t = sub.add_parser(
+        "timings", parents=[common], help="wall, CPU and peak memory of every script's last run (data_derived/_timings)"
+    )
+    t.add_argument("--out", default=None, metavar="FILE", help="also write them, with totals, as JSON to FILE")
+    t.set_defaults(func=_timings)
     return ap
 
 

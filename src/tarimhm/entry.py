@@ -43,6 +43,7 @@ __all__ = [
     "table_main",
     "progress_enabled",
     "quiet_dependency_warnings",
+    "record_timing",
 ]
 
 
@@ -102,11 +103,14 @@ def guard(
     debug = "--debug" in argv or os.environ.get("TARIMHM_DEBUG", "") not in ("", "0")
     name = name or Path(sys.argv[0]).name
     quiet_dependency_warnings()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_seconds()
+    started = _utc_now()
     try:
         main()
         if timed:
-            print(f"{name}: done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+            wall = time.perf_counter() - t0
+            print(f"{name}: done in {wall:.1f} s", file=sys.stderr)
+            record_timing(name, wall, _cpu_seconds() - c0, started)
     except BrokenPipeError:  # the reader of our output went away (`... | head`): nothing to report
         raise SystemExit(1) from None
     except (TarimHMError, OSError) as exc:
@@ -116,6 +120,64 @@ def guard(
         for line in text.splitlines() or [type(exc).__name__]:
             print(f"error: {line}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+SCRIPT_NAME = re.compile(r"^\d{3}_[A-Za-z0-9_]+\.py$")
+
+
+def _utc_now() -> str:
+    import datetime as _dt
+
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its waited-for children (worker pools, make's jobs)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory in MB of this process or its largest child (``ru_maxrss`` is in KiB on Linux)."""
+    import resource
+
+    kib = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    )
+    return round(kib / 1024, 1)
+
+
+def record_timing(name: str, wall_s: float, cpu_s: float, started_utc: str) -> Path | None:
+    """Write the run's wall and CPU seconds and peak memory for an ``analysis/NNN_*.py`` script; else nothing.
+
+    A log, not an output: the report's provenance cards and the timings table of a ``make all`` read it; a
+    folder that cannot be written (a read-only deposit) costs the record, never the run.
+    """
+    if not SCRIPT_NAME.match(name):
+        return None
+    import json
+
+    from .provenance import atomic_write_text, git_info
+
+    commit, dirty = git_info()
+    body = {
+        "script": f"analysis/{name}",
+        "wall_s": round(wall_s, 2),
+        "cpu_s": round(cpu_s, 2),
+        "peak_rss_mb": _peak_rss_mb(),
+        "started_utc": started_utc,
+        "finished_utc": _utc_now(),
+        "git_commit": commit + ("+dirty" if dirty else ""),
+        "cpus": os.cpu_count(),
+    }
+    from . import paths
+
+    path = paths.timing(name)
+    try:
+        atomic_write_text(path, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    except OSError:
+        return None
+    return path
 
 
 def _os_message(exc: OSError) -> str:

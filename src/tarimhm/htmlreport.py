@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 import re
 import shutil
@@ -149,6 +150,25 @@ class Card:
     created_utc: str
     script: str
     inputs: dict[str, str]
+    runtime: str = ""
+
+
+def runtime_of(script: str, created_utc: str) -> str:
+    """``"93.2 s wall, 180.1 CPU-s, 1.2 GB peak"`` of the run of ``script`` that wrote a file at ``created_utc``.
+
+    Read from the script's duration record (:func:`tarimhm.entry.record_timing`); empty when there is none or
+    it belongs to another run (the file was not created between that run's start and end).
+    """
+    if not script or not created_utc:
+        return ""
+    path = paths.timing(script)
+    try:
+        t = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if not (t.get("started_utc", "") <= created_utc <= t.get("finished_utc", "")):
+        return ""
+    return f"{t['wall_s']:.1f} s wall, {t['cpu_s']:.1f} CPU-s, {t['peak_rss_mb'] / 1024:.2f} GB peak"
 
 
 def card(path: Path) -> Card | None:
@@ -166,6 +186,7 @@ def card(path: Path) -> Card | None:
             s.get("created_utc", ""),
             s.get("script", ""),
             dict(s.get("inputs", {})),
+            runtime_of(s.get("script", ""), s.get("created_utc", "")),
         )
     return Card(_rel(path), sha256_file(path), "", "", "", "", "", {})  # an output without a sidecar
 
@@ -182,13 +203,15 @@ def card_html(cards: list[Card]) -> str:
             f"<td>{html.escape(c.data_status)}</td>"
             f"<td><code>{html.escape(c.commit[:10])}</code></td>"
             f"<td><code>{html.escape(c.params_hash[:12])}</code></td>"
-            f"<td>{html.escape(c.script)}<br>{html.escape(c.created_utc)}</td>"
+            f"<td>{html.escape(c.script)}<br>{html.escape(c.created_utc)}"
+            + (f"<br>{html.escape(c.runtime)}" if c.runtime else "")
+            + "</td>"
             f"<td><ul>{ins}</ul></td>"
             "</tr>"
         )
     return (
         '<table class="provenance"><thead><tr><th>file</th><th>data status</th><th>commit</th>'
-        "<th>parameter hash</th><th>made by, at (UTC)</th><th>input hashes</th></tr></thead><tbody>"
+        "<th>parameter hash</th><th>made by, at (UTC), runtime</th><th>input hashes</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
     )
@@ -282,6 +305,24 @@ def extras() -> list[tuple[str, str, Path | None]]:
         if not p.startswith("figures/"):
             rows.append((p, what, None))
     return rows
+
+
+def timings_md() -> str:
+    """Markdown table of every script's last run (wall, CPU, peak memory), from ``data_derived/_timings``."""
+    from .provenance import collect_timings
+
+    t = collect_timings()
+    if not t["scripts"]:
+        return "*No duration record yet: the scripts write one when they finish (`tarimhm timings`).*"
+    lines = ["| script | wall (s) | CPU (s) | peak memory (MB) | finished (UTC) |", "|---|---:|---:|---:|---|"]
+    for r in t["scripts"]:
+        lines.append(
+            f"| `{r['script']}` | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['finished_utc']} |"
+        )
+    lines.append(
+        f"| **sum** | **{t['total_wall_s']:.1f}** | **{t['total_cpu_s']:.1f}** | **{t['peak_rss_mb']:.0f}** (largest) | |"
+    )
+    return "\n".join(lines)
 
 
 def index_header_md() -> str:

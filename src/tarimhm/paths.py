@@ -184,6 +184,16 @@ def figure_file(name: str, fmt: str) -> Path:
     return FIGURES / f"{name}.{fmt}"
 
 
+def timing(script: str | Path) -> Path:
+    """``data_derived/_timings/<script stem>.json``: wall, CPU and peak memory of a script's last successful run."""
+    return DATA_DERIVED / "_timings" / f"{Path(script).stem}.json"
+
+
+def timings_summary() -> Path:
+    """``timings.json`` at the output root: every script's duration record of a ``make all``, collected."""
+    return OUTPUT_ROOT / "timings.json"
+
+
 def params_stamps() -> Path:
     """Folder of the per-section parameter stamps Make rules depend on (``<section>.json``)."""
     return DATA_DERIVED / ".params"

@@ -37,6 +37,7 @@ __all__ = [
     "Provenance",
     "atomic_path",
     "atomic_write_text",
+    "collect_timings",
     "combine_status",
     "git_info",
     "make_provenance",
@@ -226,8 +227,13 @@ def read_table(path: Path | str, make_target: str, columns=(), comment: str | No
 def write_table(df, path: Path | str, prov: Provenance, float_format: str | None = None) -> Path:
     """Write a CSV deterministically (no index, fixed line endings) plus its sidecar.
 
-    The CSV itself carries no timestamp, so the same inputs give byte-identical files.
+    The CSV itself carries no timestamp, so the same inputs give byte-identical files. Every table
+    carries a ``data_status`` column (real / reconstructed / surrogate): a table whose rows do not
+    already say it gets the stamp's status as its last column, so a CSV copied away from its sidecar
+    still says what its numbers rest on.
     """
+    if "data_status" not in df.columns:
+        df = df.assign(data_status=prov.data_status)
     text = df.to_csv(index=False, float_format=float_format, lineterminator="\n")
     atomic_write_text(path, text)
     write_sidecar(path, prov)
@@ -241,3 +247,25 @@ def write_json(obj, path: Path | str, prov: Provenance) -> Path:
     atomic_write_text(path, json.dumps(body, indent=2, sort_keys=True, default=float) + "\n")
     write_sidecar(path, prov)
     return Path(path)
+
+
+def collect_timings() -> dict:
+    """Every script's duration record (``data_derived/_timings``) with the totals, for ``timings.json``.
+
+    Totals add the scripts' wall and CPU seconds (make runs them one after another; with ``make -j`` the
+    wall sum overstates the elapsed time); the peak is the largest of the scripts' peaks.
+    """
+    folder = paths.timing("x").parent
+    rows = []
+    for f in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            rows.append(json.loads(f.read_text(encoding="utf-8")))
+        except ValueError:
+            continue
+    rows.sort(key=lambda r: (r.get("started_utc", ""), r.get("script", "")))
+    return {
+        "scripts": rows,
+        "total_wall_s": round(sum(r.get("wall_s", 0.0) for r in rows), 1),
+        "total_cpu_s": round(sum(r.get("cpu_s", 0.0) for r in rows), 1),
+        "peak_rss_mb": max((r.get("peak_rss_mb", 0.0) for r in rows), default=0.0),
+    }

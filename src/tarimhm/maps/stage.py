@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import rasterio
 
 from .. import paths
@@ -34,6 +33,7 @@ from ..reported import Reported
 from ..rf.aoa import WEIGHTS_SOURCE
 from ..rf.export import load_forest, load_loo
 from ..rf.intervals import read_loo_meta
+from ..schemas import read_checked, training_schema
 from .audit import class_shares, map_audit
 
 __all__ = ["run_maps", "class_edges", "SECTIONS"]
@@ -73,7 +73,7 @@ def class_edges(rep: Reported, medium: str, metal: str) -> dict:
 
 
 def _training_y(rep: Reported, medium: str, metal: str) -> np.ndarray:
-    table = pd.read_csv(paths.training_table())
+    table = read_checked(paths.training_table(), training_schema(), "imagery")
     d = table[table.medium == medium].set_index("site_id")
     return d.loc[getattr(rep.splits, medium)[metal].train, metal].to_numpy(float)
 

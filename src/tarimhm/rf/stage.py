@@ -18,6 +18,7 @@ from ..domain import MEDIA, METALS, UNITS
 from ..imagery.grid import paper_crs
 from ..provenance import atomic_path, atomic_write_text, make_provenance, write_json, write_table
 from ..reported import Reported
+from ..schemas import metrics_schema, read_checked, training_schema
 from ..sitetable import load_sites
 from .aoa import WEIGHTS_SOURCE, aoa, aoa_weights, bootstrap_threshold, loo_permutation_importance, train_di
 from .audit import audit_rf
@@ -34,7 +35,7 @@ def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -
     importance, the AOA with out-of-sample weights (``aoa.csv``: ``aoa_defined``, ``weights_source``) and
     jackknife+ intervals on ln C (``intervals.csv``); the forests, LOO forests (+ ``*_loo.json``) and AOA arrays."""
     tt_path = paths.require(paths.training_table(), "imagery")
-    table = pd.read_csv(tt_path)
+    table = read_checked(tt_path, training_schema(), "imagery")
     status = sorted(set(table.data_status))[0]
     rp = params.rf
     grid = {k: list(v) for k, v in rp.grid.model_dump().items()}
@@ -314,9 +315,9 @@ def run_validation(
 
     rp, vp = params.rf, params.validation
     tt = paths.require(paths.training_table(), "imagery")
-    table = pd.read_csv(tt)
+    table = read_checked(tt, training_schema(), "imagery")
     search = json.loads(paths.require(paths.rf_dir() / "search.json", "rf").read_text())["searches"]
-    metrics = pd.read_csv(paths.require(paths.rf_metrics(), "rf")).set_index(["medium", "metal"])
+    metrics = read_checked(paths.rf_metrics(), metrics_schema(), "rf").set_index(["medium", "metal"])
     status = sorted(set(table.data_status))[0]
     grid = {k: list(v) for k, v in rp.grid.model_dump().items()}
     make = fast_protocol if vp.fitter == "tinyforest" else sklearn_protocol

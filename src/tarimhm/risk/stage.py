@@ -13,6 +13,7 @@ from ..audit import write_audit
 from ..config import Params, params_hash, section_hash
 from ..provenance import atomic_write_text, make_provenance, write_json, write_table
 from ..reported import Reported, backgrounds, igeo_factor, standards
+from ..schemas import calibration_schema, read_checked
 from ..sitetable import data_status, load_sites, site_table_source
 from .assess import site_summary, soil_indices, soil_risk, water_indices, water_risk
 from .audit import CALIBRATED, TABLE9_COLUMNS, assign_basis, audit_profile, exposure_audit, table9, water_checks
@@ -150,7 +151,7 @@ def run_audit(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     )
     write_audit(audit, paths.audit_file("risk.csv"), prov)
     write_table(wc, paths.audit_file("risk_water_checks.csv"), prov, float_format="%.6g")
-    cal = pd.read_csv(paths.require(paths.calibration(), "calibration"))
+    cal = read_checked(paths.calibration(), calibration_schema(), "calibration")
     atomic_write_text(paths.audit_file("risk.md"), _markdown(audit, wc, cal, status, prov))
     # Table 9 rows: printed exposure factors beside the profiles and the calibrated factors
     t9_files = [paths.PROFILES / f"{n}.yaml" for n in [*TABLE9_COLUMNS.values(), CALIBRATED]]
