@@ -160,8 +160,8 @@ def csv_files(root_dirs: Sequence[Path | str], base: Path | str) -> list[tuple[s
         if not d.is_dir():
             continue
         for f in d.rglob("*.csv"):
-            if not f.is_file():
-                continue
+            if not f.is_file() or any(part.startswith(".") for part in f.relative_to(d).parts):
+                continue  # hidden: temporary files, a running stage's staging copy, resumable scratch
             try:
                 rel = f.relative_to(base).as_posix()
             except ValueError:

@@ -77,9 +77,32 @@ def require(path: Path | str, make_target: str) -> Path:
     return path
 
 
+STAGED: dict[str, Path] = {}
+"""Domains whose stage is running inside :func:`tarimhm.provenance.commit_together`: domain -> staging folder
+(``"_audit"`` -> the staging folder of the audit rows). Set and cleared by that context manager only."""
+
+
 def derived(domain: str) -> Path:
-    """``data_derived/<domain>/``: the folder a domain's stage writes."""
-    return DATA_DERIVED / domain
+    """``data_derived/<domain>/``: the folder a domain's stage writes (its staging copy while the stage runs)."""
+    return STAGED.get(domain, DATA_DERIVED / domain)
+
+
+def work_dir(name: str) -> Path:
+    """``data_derived/.work/<name>/``: a stage's resumable scratch (the maps' finished tiles), kept out of the
+    staged domain folder so an interrupted run can resume; never an output."""
+    return DATA_DERIVED / ".work" / name
+
+
+def unstaged(path: Path) -> Path:
+    """A path inside a staging folder named as it will be once the stage commits (for provenance records)."""
+    path = Path(path)
+    for domain, folder in STAGED.items():
+        try:
+            rel = path.relative_to(folder)
+        except ValueError:
+            continue
+        return (AUDIT if domain == "_audit" else DATA_DERIVED / domain) / rel
+    return path
 
 
 # sites (stage 010)
@@ -173,7 +196,7 @@ def map_summary(medium: str) -> Path:
 
 # paper-facing outputs
 def audit_file(name: str) -> Path:
-    return AUDIT / name
+    return STAGED.get("_audit", AUDIT) / name
 
 
 def table_file(name: str, suffix: str = ".csv") -> Path:

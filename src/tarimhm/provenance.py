@@ -38,6 +38,8 @@ __all__ = [
     "atomic_path",
     "atomic_write_text",
     "collect_timings",
+    "commit_together",
+    "committed",
     "combine_status",
     "git_info",
     "make_provenance",
@@ -103,8 +105,9 @@ def git_info(root: Path = paths.ROOT) -> tuple[str, bool]:
 
 def _rel(path: Path) -> str:
     """A path as the project names it: relative to the checkout, or for an output of a run redirected
-    with TARIMHM_OUTPUT relative to that folder (``data_derived/...``, as in the project); else absolute."""
-    path = Path(path).absolute()
+    with TARIMHM_OUTPUT relative to that folder (``data_derived/...``, as in the project); else absolute.
+    A file in a stage's staging folder is named as it will be once the stage commits."""
+    path = paths.unstaged(Path(path).absolute())
     for base in (paths.ROOT, paths.OUTPUT_ROOT):
         try:
             return str(path.relative_to(base))
@@ -269,3 +272,164 @@ def collect_timings() -> dict:
         "total_cpu_s": round(sum(r.get("cpu_s", 0.0) for r in rows), 1),
         "peak_rss_mb": max((r.get("peak_rss_mb", 0.0) for r in rows), default=0.0),
     }
+
+
+STAGING_PREFIX, RETIRED_PREFIX = ".staging-", ".retired-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(final: Path) -> None:
+    """Undo what a killed :func:`commit_together` left beside ``final``.
+
+    A staging folder of a process that is gone is deleted (its outputs never committed); if ``final`` is
+    missing and a retired copy exists (the run was killed between its two renames), the retired copy is
+    the last committed state and goes back into place.
+    """
+    import shutil
+
+    parent = final.parent
+    if not parent.is_dir():
+        return
+    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
+        for d in sorted(parent.glob(f"{prefix}{final.name}-*")):
+            pid = d.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+                continue  # another run is at work
+            if prefix == RETIRED_PREFIX and not final.exists():
+                os.rename(d, final)
+            else:
+                shutil.rmtree(d, ignore_errors=True)
+
+
+def _linked_copy(src: Path, dst: Path) -> dict[Path, tuple[int, int, int]]:
+    """``dst`` as a copy of ``src`` made of hard links (free for the GB-sized rasters); returns the
+    (inode, size, mtime_ns) of every linked file, to check later that none was written in place."""
+    import shutil
+
+    if src.is_dir():
+        shutil.copytree(src, dst, copy_function=os.link, symlinks=True)
+    else:
+        dst.mkdir(parents=True)
+    seen = {}
+    for f in dst.rglob("*"):
+        if f.is_file() and not f.is_symlink():
+            st = f.stat()
+            seen[f] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    return seen
+
+
+def _check_not_written_in_place(linked: dict[Path, tuple[int, int, int]]) -> None:
+    for f, (ino, size, mtime) in linked.items():
+        try:
+            st = f.stat()
+        except FileNotFoundError:
+            continue  # removed by the stage: fine, the committed copy keeps it until the swap
+        if st.st_ino == ino and (st.st_size, st.st_mtime_ns) != (size, mtime):
+            raise RuntimeError(
+                f"{f}: written in place inside a staging folder (it is a hard link of the committed file); "
+                "every writer must write a temporary file and rename it (provenance.atomic_path)"
+            )
+
+
+@contextlib.contextmanager
+def commit_together(domain: str) -> Iterator[Path]:
+    """Run a stage so that its outputs appear together or not at all: a reader never sees two runs mixed.
+
+    While the context runs, ``paths.derived(domain)`` and ``paths.audit_file`` point into staging folders
+    beside the real ones, made of hard links of their current contents (a stage that reads what an earlier
+    stage of its domain wrote still finds it; the link costs no copy). Writers replace files there by rename
+    (:func:`atomic_path`), so the committed files are never touched. On success the domain's folder is
+    swapped in by two renames (old -> ``.retired-<domain>-<pid>``, staging -> final) and the audit rows the
+    stage wrote are renamed into ``paper/audit/``; on any error or interruption the staging folders are
+    deleted and the committed outputs are as they were. A run killed with SIGKILL leaves a staging folder
+    (or, between the two renames, a retired copy): the next run of any stage of the domain cleans it up or
+    puts the retired copy back (:func:`recover`).
+
+    Hand-written because no library commits a folder of files atomically; the rename of a folder is the one
+    atomic step POSIX offers, and the swap's window (two renames) leaves either the old or the new folder.
+    """
+    import shutil
+
+    if domain in paths.STAGED:
+        yield paths.STAGED[domain]  # a nested stage of the same domain: already staged
+        return
+    final, audit = paths.DATA_DERIVED / domain, paths.AUDIT
+    final.parent.mkdir(parents=True, exist_ok=True)
+    recover(final)
+    audit.parent.mkdir(parents=True, exist_ok=True)
+    recover(audit)
+    pid = os.getpid()
+    stage = final.parent / f"{STAGING_PREFIX}{domain}-{pid}"
+    astage = audit.parent / f"{STAGING_PREFIX}{audit.name}-{pid}"
+    for d in (stage, astage):
+        shutil.rmtree(d, ignore_errors=True)
+    linked = {**_linked_copy(final, stage), **_linked_copy(audit, astage)}
+    inodes = {f.relative_to(astage): v[0] for f, v in linked.items() if f.is_relative_to(astage)}
+    paths.STAGED[domain], paths.STAGED["_audit"] = stage, astage
+    try:
+        yield stage
+        _check_not_written_in_place(linked)
+    except BaseException:
+        paths.STAGED.pop(domain, None)
+        paths.STAGED.pop("_audit", None)
+        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(astage, ignore_errors=True)
+        raise
+    paths.STAGED.pop(domain, None)
+    paths.STAGED.pop("_audit", None)
+    retired = final.parent / f"{RETIRED_PREFIX}{domain}-{pid}"
+    if final.exists():
+        os.rename(final, retired)
+    os.rename(stage, final)
+    shutil.rmtree(retired, ignore_errors=True)
+    audit.mkdir(parents=True, exist_ok=True)
+    for f in sorted(astage.rglob("*")):
+        rel = f.relative_to(astage)
+        if f.is_file() and f.stat().st_ino != inodes.get(rel):
+            (audit / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, audit / rel)
+    shutil.rmtree(astage, ignore_errors=True)
+
+
+def _remap(obj, moves: list[tuple[Path, Path]]):
+    """``obj`` with every Path under a staging folder renamed to its committed place (lists, tuples, dicts)."""
+    if isinstance(obj, Path):
+        for src, dst in moves:
+            if obj.is_relative_to(src):
+                return dst / obj.relative_to(src)
+        return obj
+    if isinstance(obj, dict):
+        return {k: _remap(v, moves) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_remap(v, moves) for v in obj)
+    return obj
+
+
+def committed(domain: str):
+    """Decorator: run a stage function inside :func:`commit_together` ``(domain)``; the paths it returns name
+    the committed files."""
+    import functools
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            nested = domain in paths.STAGED
+            with commit_together(domain) as stage:
+                astage = paths.STAGED["_audit"]
+                result = fn(*args, **kwargs)
+            if nested:
+                return result
+            return _remap(result, [(stage, paths.DATA_DERIVED / domain), (astage, paths.AUDIT)])
+
+        return wrapper
+
+    return deco

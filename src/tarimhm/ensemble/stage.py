@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .. import paths
 from ..config import Params, section_hash
-from ..provenance import make_provenance, write_json, write_table
+from ..provenance import committed, make_provenance, write_json, write_table
 from ..reported import Reported
 from ..risk.audit import CALIBRATED, assign_basis, audit_profile
 from ..risk.profiles import list_profiles, load_profile
@@ -73,6 +73,7 @@ def _audit_member(job) -> tuple[pd.DataFrame, pd.DataFrame]:
     return st, assign_basis(r.assign(data_status=status), rep, resid, CALIBRATED)
 
 
+@committed("ensemble")
 def run_propagation(
     params: Params, rep: Reported, script: Path, progress: bool = True, workers: int = 2
 ) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 from .. import geo, paths
 from ..config import Params, section_hash
 from ..domain import MEDIA, METALS
-from ..provenance import combine_status, make_provenance, write_table
+from ..provenance import combine_status, committed, make_provenance, write_table
 from ..sitetable import load_sites, site_table_source
 from .grid import BANDS, basin_grid
 from .sites import site_spectra
@@ -19,6 +19,7 @@ from .surrogate import build_masks, build_surrogate
 __all__ = ["run_imagery"]
 
 
+@committed("imagery")
 def run_imagery(params: Params, script: Path, progress: bool = True) -> pd.DataFrame:
     ip = params.imagery
     grid = basin_grid(ip.resolution_m)

@@ -25,7 +25,7 @@ from .._errors import MissingOutputError
 from ..audit import write_audit
 from ..config import Params, section_hash
 from ..domain import METALS, UNITS
-from ..provenance import make_provenance, sidecar_path, write_json, write_sidecar, write_table
+from ..provenance import committed, make_provenance, sidecar_path, write_json, write_sidecar, write_table
 from ..raster.compile import compile_model
 from ..raster.predict import APPLICABILITY, PRODUCTS, MapSpec, assemble, run_tiles
 from ..raster.store import save_compiled
@@ -101,6 +101,7 @@ def _input_key(paths_: list[Path]) -> str:
     return h.hexdigest()[:12]
 
 
+@committed("maps")
 def run_maps(
     params: Params,
     rep: Reported,
@@ -164,7 +165,7 @@ def run_maps(
             }
         timings["compile_s"] += time.perf_counter() - tc
         key = _input_key([mosaic, masks, *map(Path, compiled)])
-        tile_dir = out / ".tiles" / f"{med}-{key}"
+        tile_dir = paths.work_dir("maps-tiles") / f"{med}-{key}"
         with rasterio.open(mosaic) as src:
             crs_wkt, transform, width, height = src.crs.to_wkt(), src.transform, src.width, src.height
         spec = MapSpec(

@@ -16,7 +16,7 @@ from ..audit import write_audit
 from ..config import Params, section_hash
 from ..domain import MEDIA, METALS, UNITS
 from ..imagery.grid import paper_crs
-from ..provenance import atomic_path, atomic_write_text, make_provenance, write_json, write_table
+from ..provenance import atomic_path, atomic_write_text, committed, make_provenance, write_json, write_table
 from ..reported import Reported
 from ..schemas import metrics_schema, read_checked, training_schema
 from ..sitetable import load_sites
@@ -30,6 +30,7 @@ from .validation import accuracy, leave_region_out, loso
 __all__ = ["run_rf", "run_validation"]
 
 
+@committed("rf")
 def run_rf(params: Params, rep: Reported, script: Path, progress: bool = True) -> pd.DataFrame:
     """Stage 060: per model the grid search, the refit, Table 4 metrics, Fig. 4's (in-sample) permutation
     importance, the AOA with out-of-sample weights (``aoa.csv``: ``aoa_defined``, ``weights_source``) and
@@ -298,6 +299,7 @@ def _answer(r, alpha: float) -> str:
     return f"{head}; {tail}"
 
 
+@committed("rf")
 def run_validation(
     params: Params, rep: Reported, script: Path, progress: bool = True, scheduler: str | None = None
 ) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from .. import paths
 from .._errors import ConfigError
 from ..audit import write_audit
 from ..config import Params, params_hash, section_hash
-from ..provenance import atomic_write_text, make_provenance, write_json, write_table
+from ..provenance import atomic_write_text, committed, make_provenance, write_json, write_table
 from ..reported import Reported, backgrounds, igeo_factor, standards
 from ..schemas import calibration_schema, read_checked
 from ..sitetable import data_status, load_sites, site_table_source
@@ -81,6 +81,7 @@ def exceedances(summary: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
+@committed("risk")
 def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -> Path:
     prof_path = Path(profile) if Path(profile).suffix else paths.PROFILES / f"{profile}.yaml"
     prof = load_profile(prof_path)
@@ -112,6 +113,7 @@ def run_risk(params: Params, rep: Reported, profile: str | Path, script: Path) -
     return out
 
 
+@committed("risk")
 def run_calibration(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     df = calibrate(rep)
     prov = make_provenance(
@@ -134,6 +136,7 @@ def diff_table(a: pd.DataFrame, b: pd.DataFrame, name_a: str, name_b: str) -> pd
     return m
 
 
+@committed("risk")
 def run_audit(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     soil, water = load_sites("soil"), load_sites("water")
     profs = [load_profile(n) for n in list_profiles()]

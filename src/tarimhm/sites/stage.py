@@ -11,7 +11,7 @@ from .. import geo, paths
 from ..audit import write_audit
 from ..config import Params, params_hash, section_hash
 from ..domain import METALS, UNITS
-from ..provenance import atomic_path, make_provenance, write_json, write_sidecar, write_table
+from ..provenance import atomic_path, committed, make_provenance, write_json, write_sidecar, write_table
 from ..reported import Reported
 from ..sitetable import COLUMNS, read_site_table, site_table_path, validate_site_table
 from .audit import audit_geography
@@ -96,6 +96,7 @@ def _identifiability(fit: EnsembleFit, n_targets: dict) -> tuple[dict, pd.DataFr
     return row, pd.DataFrame(rows)
 
 
+@committed("sites")
 def run_reconstruction(params: Params, rep: Reported, script: Path, progress: bool = True) -> dict:
     """Write data_derived/sites/: reconstructed tables, residuals, consistency checks, used tables."""
     p = params.reconstruction

@@ -10,7 +10,7 @@ from .. import paths
 from ..audit import write_audit
 from ..config import Params, params_hash
 from ..domain import METALS
-from ..provenance import atomic_write_text, make_provenance, write_json, write_table
+from ..provenance import atomic_write_text, committed, make_provenance, write_json, write_table
 from ..reported import Reported, backgrounds, standards
 from ..sitetable import data_status, load_sites, site_table_source
 from .audit import audit_statistics, markdown
@@ -55,6 +55,7 @@ def background_comparison(rep: Reported, soil: pd.DataFrame, water: pd.DataFrame
     return pd.DataFrame(rows)
 
 
+@committed("stats")
 def run_statistics(params: Params, rep: Reported, script: Path) -> pd.DataFrame:
     soil, water = load_sites("soil"), load_sites("water")
     status = data_status(soil, water)

@@ -25,7 +25,7 @@ from .. import paths
 from .._errors import ConfigError
 from ..audit import write_audit
 from ..config import Params, section_hash
-from ..provenance import atomic_path, make_provenance, write_json, write_sidecar, write_table
+from ..provenance import atomic_path, committed, make_provenance, write_json, write_sidecar, write_table
 from ..reported import Reported
 from ..risk.assess import hi_tcr
 from ..risk.profiles import load_profile
@@ -64,6 +64,7 @@ def _inputs(spec_path: Path) -> tuple[list[Path], list[Path]]:
     )
 
 
+@committed("uncertainty")
 def run_montecarlo(params: Params, rep: Reported, script: Path) -> dict[str, Path]:
     """Stage 040: one-at-a-time sensitivity with the Sect. 4.2.1 audit, then the Latin-hypercube Monte Carlo."""
     u = params.uncertainty
@@ -113,6 +114,7 @@ def run_montecarlo(params: Params, rep: Reported, script: Path) -> dict[str, Pat
     return files
 
 
+@committed("uncertainty")
 def run_bayes(params: Params, rep: Reported, script: Path) -> dict[str, Path]:
     """Stage 041: Bayesian calibration of the exposure factors to the printed soil endpoints, and its predictive."""
     import xarray as xr
@@ -332,6 +334,7 @@ def _stratified(summary: pd.DataFrame, scen: pd.DataFrame, share: float) -> pd.D
     return out
 
 
+@committed("uncertainty")
 def run_twod(params: Params, rep: Reported, script: Path, progress: bool = True) -> dict[str, Path]:
     """Stage 042: PyMC posterior of the uncertain inputs, 2-D Monte Carlo, tail stability, Sobol indices."""
     import time
