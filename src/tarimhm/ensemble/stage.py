@@ -87,10 +87,10 @@ def run_propagation(
     bar = tqdm(total=n, desc="ensemble members", disable=None if progress else True, leave=False)
     results = []
     if workers > 1 and n > 1:
-        from concurrent.futures import ProcessPoolExecutor
+        from .._workers import worker_pool
 
         # results come back in member order (map), so the output does not depend on the scheduling
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with worker_pool(workers) as pool:
             for res in pool.map(_audit_member, jobs, chunksize=max(1, n // (8 * workers))):
                 results.append(res)
                 bar.update(1)

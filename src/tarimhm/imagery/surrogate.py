@@ -245,9 +245,9 @@ def _ordered_map(func, jobs, workers: int):
     if workers <= 1:
         yield map(func, jobs)
         return
-    from concurrent.futures import ProcessPoolExecutor
+    from .._workers import worker_pool
 
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = worker_pool(workers)
     try:
         yield pool.map(func, jobs, chunksize=4)
     finally:

@@ -246,11 +246,10 @@ def run_tiles(
             add(process_tile(*j))
     else:
         import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_init_worker
-        ) as pool:
+        from .._workers import worker_pool
+
+        with worker_pool(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker) as pool:
             for t in pool.map(_run_one, jobs, chunksize=1):
                 add(t)
     bar.close()
